@@ -1,0 +1,221 @@
+//! The REST API, wire-compatible with the hosted service: create, get, verify and delete at the
+//! root of the listener and again under `/v2/`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::engine::ChallengeService;
+use super::error::ChallengeError;
+use super::model::{
+    ChallengeId, Code, CreatedChallenge, EmailAddress, InvalidInput, Metadata, NewChallenge, Purpose, RecipientName,
+    Secret, UserId,
+};
+use super::tenancy::AuthorizedTenancy;
+
+/// Larger bodies are refused before they are read in full.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+impl ResponseError for ChallengeError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::InvalidChallenge
+            | Self::InvalidChallengeCode
+            | Self::ChallengeExpired
+            | Self::ChallengeAttemptsExceeded
+            | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Mail(_) | Self::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        let body = match (self.tag(), self) {
+            (Some(tag), Self::RateLimited { retry_after_seconds }) => {
+                response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
+                json!({ "_tag": tag, "message": self.to_string(), "retryAfterSeconds": retry_after_seconds })
+            }
+            (Some(tag), _) => json!({ "_tag": tag, "message": self.to_string() }),
+            (None, _) => {
+                // Logged here with its cause, shown to the client without it.
+                tracing::error!(error = ?self, "challenge service failed");
+                json!({ "message": "The challenge service failed. Try again later." })
+            }
+        };
+        response.json(body)
+    }
+}
+
+/// Mounts the API's routes at the root and under `/v2/`. The official client builds URLs from
+/// the root of its endpoint, so the routes cannot sit under a prefix of their own.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    for prefix in ["", "/v2"] {
+        cfg.route(&format!("{prefix}/{{tenancy}}/challenges"), web::post().to(create))
+            .route(&format!("{prefix}/{{tenancy}}/challenges/verify"), web::post().to(verify))
+            .route(&format!("{prefix}/{{tenancy}}/challenges/{{id}}"), web::get().to(get))
+            .route(&format!("{prefix}/{{tenancy}}/challenges/{{id}}"), web::delete().to(delete));
+    }
+}
+
+/// The answer for a path that is none of the API's routes.
+pub async fn unknown_route() -> HttpResponse {
+    HttpResponse::NotFound().json(json!({
+        "_tag": "@error/NotFound",
+        "message": "No such endpoint. The API serves /{tenancyId}/challenges, /{tenancyId}/challenges/verify and /{tenancyId}/challenges/{challengeId}.",
+    }))
+}
+
+async fn authorize(service: &ChallengeService, req: &HttpRequest) -> Result<AuthorizedTenancy, ChallengeError> {
+    let tenancy_id = req.match_info().get("tenancy").unwrap_or_default();
+    let api_key = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(ChallengeError::Forbidden)?;
+    service.tenancies().authenticate(tenancy_id, api_key).await
+}
+
+/// Reads a JSON body into `T`, naming the offending field when it does not fit.
+fn parse_json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ChallengeError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ChallengeError::BadRequest("Content-Type must be application/json with a JSON object body".into()));
+    }
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ChallengeError::BadRequest(
+            "invalid JSON body: expected a JSON object such as {\"email\": ..., \"purpose\": ...}".into(),
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = if inner.is_eof() || inner.is_syntax() {
+            format!("invalid JSON body: {inner}")
+        } else if path == "." {
+            inner.to_string()
+        } else {
+            format!("{path}: {inner}")
+        };
+        ChallengeError::BadRequest(message)
+    })?;
+    de.end().map_err(|err| ChallengeError::BadRequest(format!("invalid JSON body: {err}")))?;
+    Ok(value)
+}
+
+/// Reads the body, refusing it as soon as it grows past the limit.
+async fn read_body(mut payload: web::Payload) -> Result<Vec<u8>, ChallengeError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|err| ChallengeError::BadRequest(format!("could not read the body: {err}")))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ChallengeError::BodyTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A readable challenge with its `_tag`, as get and verify show it.
+#[derive(Serialize)]
+struct Tagged<'a, T> {
+    #[serde(rename = "_tag")]
+    tag: &'static str,
+    #[serde(flatten)]
+    inner: &'a T,
+}
+
+fn field<T>(result: Result<T, InvalidInput>) -> Result<T, ChallengeError> {
+    result.map_err(|err| ChallengeError::BadRequest(err.0))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateBody {
+    email: String,
+    purpose: String,
+    name: Option<String>,
+    user_id: Option<String>,
+    #[serde(default)]
+    metadata: serde_json::Value,
+    invalidate_others: Option<bool>,
+    skip_rate_limit: Option<bool>,
+    send_email: Option<bool>,
+}
+
+impl CreateBody {
+    fn parse(self) -> Result<NewChallenge, ChallengeError> {
+        Ok(NewChallenge {
+            email: field(EmailAddress::parse(&self.email))?,
+            purpose: field(Purpose::parse(&self.purpose))?,
+            name: field(self.name.as_deref().map(RecipientName::parse).transpose())?.flatten(),
+            user_id: field(self.user_id.as_deref().map(UserId::parse).transpose())?,
+            metadata: field(Metadata::from_json(&self.metadata))?,
+            invalidate_others: self.invalidate_others.unwrap_or(false),
+            skip_rate_limit: self.skip_rate_limit.unwrap_or(false),
+            send_email: self.send_email.unwrap_or(true),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifyBody {
+    challenge_id: ChallengeId,
+    secret: Secret,
+    code: Code,
+}
+
+fn challenge_id(req: &HttpRequest) -> ChallengeId {
+    ChallengeId::new(req.match_info().get("id").unwrap_or_default().to_owned())
+}
+
+async fn create(
+    service: web::Data<ChallengeService>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ChallengeError> {
+    let tenancy = authorize(&service, &req).await?;
+    let new = parse_json::<CreateBody>(&req, &read_body(body).await?)?.parse()?;
+    let created: CreatedChallenge = service.create(&tenancy, new).await?;
+    Ok(HttpResponse::Created().json(json!({ "_tag": "ChallengeCreated", "challenge": created })))
+}
+
+async fn get(service: web::Data<ChallengeService>, req: HttpRequest) -> Result<HttpResponse, ChallengeError> {
+    let tenancy = authorize(&service, &req).await?;
+    let challenge = service.get(&tenancy, &challenge_id(&req)).await?;
+    Ok(HttpResponse::Ok().json(Tagged { tag: "Challenge", inner: &challenge }))
+}
+
+async fn verify(
+    service: web::Data<ChallengeService>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ChallengeError> {
+    let tenancy = authorize(&service, &req).await?;
+    let VerifyBody { challenge_id, secret, code } = parse_json(&req, &read_body(body).await?)?;
+    let challenge = service.verify(&tenancy, &challenge_id, &secret, &code).await?;
+    let readable = Tagged { tag: "Challenge", inner: &challenge };
+    Ok(HttpResponse::Ok().json(json!({ "_tag": "ChallengeVerified", "challenge": readable })))
+}
+
+async fn delete(service: web::Data<ChallengeService>, req: HttpRequest) -> Result<HttpResponse, ChallengeError> {
+    let tenancy = authorize(&service, &req).await?;
+    service.delete(&tenancy, &challenge_id(&req)).await?;
+    Ok(HttpResponse::Accepted().json(json!({ "_tag": "ChallengeDeleted" })))
+}

@@ -1,0 +1,300 @@
+//! The email that carries a challenge's one-time code: subject, HTML and plain-text bodies.
+//!
+//! Wording depends on the challenge's purpose; everything else (greeting, code, expiry and the
+//! "didn't ask for this" line) is worked out once and shared by both bodies so they never drift.
+
+use std::time::Duration;
+
+use maud::{DOCTYPE, Markup, html};
+
+use super::model::{Code, Message, Purpose, RecipientName};
+
+/// Renders the message sent to the mailbox for a new challenge.
+pub fn render(purpose: &Purpose, name: Option<&RecipientName>, code: &Code, ttl: Duration) -> Message {
+    let content = Content {
+        wording: wording(purpose),
+        greeting: greeting(name),
+        code: code.expose(),
+        expires_in: expires_in(ttl),
+    };
+    Message {
+        subject: content.wording.subject.to_owned(),
+        html: html_body(&content).into_string(),
+        text: text_body(&content),
+    }
+}
+
+/// The purpose-specific phrases of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Wording {
+    /// Never contains the code: subjects show on lock screens and in notifications.
+    subject: &'static str,
+    heading: &'static str,
+    intro: &'static str,
+    /// Extra advice for purposes where an unexpected code hints at someone targeting the account.
+    security_note: Option<&'static str>,
+}
+
+fn wording(purpose: &Purpose) -> Wording {
+    match purpose.as_str() {
+        "signup" => Wording {
+            subject: "Confirm your email address",
+            heading: "Confirm your email address",
+            intro: "Enter this code to confirm your email address and finish signing up.",
+            security_note: None,
+        },
+        "login" => Wording {
+            subject: "Your sign-in code",
+            heading: "Your sign-in code",
+            intro: "Enter this code to sign in.",
+            security_note: None,
+        },
+        "email-change" => Wording {
+            subject: "Confirm your new email address",
+            heading: "Confirm your new email address",
+            intro: "Enter this code to confirm this as the new email address for your account.",
+            security_note: Some(
+                "If you didn't try to change your email address, check your account's security, \
+                 for example by changing your password.",
+            ),
+        },
+        "account-recovery" => Wording {
+            subject: "Recover your account",
+            heading: "Recover your account",
+            intro: "Enter this code to recover access to your account.",
+            security_note: Some(
+                "If you didn't try to recover your account, check your account's security, \
+                 for example by changing your password.",
+            ),
+        },
+        // Purposes are chosen freely by applications, so anything unknown gets neutral wording
+        // rather than echoing the raw purpose string at the reader.
+        _ => Wording {
+            subject: "Your verification code",
+            heading: "Your verification code",
+            intro: "Enter this code to verify your email address.",
+            security_note: None,
+        },
+    }
+}
+
+/// Everything both bodies show, computed once.
+struct Content<'a> {
+    wording: Wording,
+    greeting: String,
+    code: &'a str,
+    /// "10 minutes", "1 minute".
+    expires_in: String,
+}
+
+impl Content<'_> {
+    fn expiry_line(&self) -> String {
+        format!("This code expires in {}.", self.expires_in)
+    }
+
+    fn ignore_line(&self) -> String {
+        let base = "If you didn't ask for this code, you can ignore this email; nobody can use it \
+                    without also having access to the page where it was requested.";
+        match self.wording.security_note {
+            Some(note) => format!("{base} {note}"),
+            None => base.to_owned(),
+        }
+    }
+}
+
+fn greeting(name: Option<&RecipientName>) -> String {
+    match name {
+        Some(name) => format!("Hi {},", name.as_str()),
+        None => "Hi,".to_owned(),
+    }
+}
+
+/// Rounds up so the reader is never promised more time than the code really has.
+fn expires_in(ttl: Duration) -> String {
+    let minutes = ttl.as_millis().div_ceil(60_000).max(1);
+    if minutes == 1 { "1 minute".to_owned() } else { format!("{minutes} minutes") }
+}
+
+/// Email clients drop `<style>` support unevenly, so light colours live in inline styles and this
+/// sheet only overrides them (hence `!important`) where dark mode is understood.
+const DARK_MODE_CSS: &str = "
+:root { color-scheme: light dark; supported-color-schemes: light dark; }
+@media (prefers-color-scheme: dark) {
+  .mb-page { background-color: #18181b !important; }
+  .mb-card { background-color: #27272a !important; }
+  .mb-text { color: #f4f4f5 !important; }
+  .mb-muted { color: #a1a1aa !important; }
+  .mb-code { background-color: #3f3f46 !important; color: #fafafa !important; }
+}
+";
+
+const FONT: &str = "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;";
+
+fn html_body(content: &Content<'_>) -> Markup {
+    let wording = &content.wording;
+    let paragraph = format!("{FONT}margin:0 0 16px;font-size:16px;line-height:24px;color:#18181b;");
+    let muted = format!("{FONT}margin:0;font-size:13px;line-height:20px;color:#71717a;");
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                meta name="supported-color-schemes" content="light dark";
+                title { (wording.subject) }
+                style { (DARK_MODE_CSS) }
+            }
+            body.mb-page style="margin:0;padding:0;width:100%;background-color:#f4f4f5;" {
+                // Shown as the inbox preview line; kept free of the code for the same reason as
+                // the subject.
+                div style="display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;mso-hide:all;font-size:1px;line-height:1px;" {
+                    "Your code expires in " (content.expires_in) "."
+                }
+                table.mb-page role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"
+                    style="width:100%;background-color:#f4f4f5;" {
+                    tr {
+                        td align="center" style="padding:24px 12px;" {
+                            table.mb-card role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"
+                                style="width:100%;max-width:520px;margin:0 auto;background-color:#ffffff;border-radius:8px;" {
+                                tr {
+                                    td style="padding:32px 28px;" {
+                                        h1.mb-text style=(format!("{FONT}margin:0 0 24px;font-size:22px;line-height:30px;font-weight:600;color:#18181b;")) {
+                                            (wording.heading)
+                                        }
+                                        p.mb-text style=(paragraph) { (content.greeting) }
+                                        p.mb-text style=(paragraph) { (wording.intro) }
+                                        // Letter-spacing also pads after the last digit, so the
+                                        // left padding is wider to keep the code visually centred.
+                                        p.mb-code style="margin:0 0 16px;padding:16px 12px 16px 20px;text-align:center;font-family:'SFMono-Regular',Menlo,Consolas,'Courier New',monospace;font-size:32px;line-height:40px;font-weight:700;letter-spacing:8px;color:#18181b;background-color:#f4f4f5;border-radius:6px;" {
+                                            (content.code)
+                                        }
+                                        p.mb-text style=(paragraph) { (content.expiry_line()) }
+                                        p.mb-muted style=(muted) { (content.ignore_line()) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn text_body(content: &Content<'_>) -> String {
+    let wording = &content.wording;
+    [
+        content.greeting.clone(),
+        wording.intro.to_owned(),
+        content.code.to_owned(),
+        content.expiry_line(),
+        content.ignore_line(),
+    ]
+    .join("\n\n")
+        + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CODE: &str = "012345";
+
+    fn render_for(purpose: &str, name: &str, ttl_secs: u64) -> Message {
+        let purpose = Purpose::parse(purpose).unwrap();
+        let name = RecipientName::parse(name).unwrap();
+        let code = Code::new(CODE.into());
+        render(&purpose, name.as_ref(), &code, Duration::from_secs(ttl_secs))
+    }
+
+    #[test]
+    fn each_known_purpose_has_its_own_subject_and_others_fall_back() {
+        let cases = [
+            ("signup", "Confirm your email address"),
+            ("login", "Your sign-in code"),
+            ("email-change", "Confirm your new email address"),
+            ("account-recovery", "Recover your account"),
+            ("newsletter-optin", "Your verification code"),
+        ];
+        for (purpose, subject) in cases {
+            let message = render_for(purpose, "", 600);
+            assert_eq!(message.subject, subject, "purpose {purpose}");
+            assert!(message.html.contains(subject), "purpose {purpose}");
+        }
+        assert!(render_for("signup", "", 600).text.contains("finish signing up"));
+        assert!(render_for("account-recovery", "", 600).text.contains("recover access"));
+    }
+
+    #[test]
+    fn code_is_in_both_bodies_but_never_the_subject_or_preview() {
+        for purpose in ["signup", "login", "email-change", "account-recovery", "other"] {
+            let message = render_for(purpose, "Jane", 600);
+            assert!(!message.subject.contains(CODE), "purpose {purpose}");
+            assert!(message.html.contains(CODE), "purpose {purpose}");
+            assert!(message.text.lines().any(|line| line == CODE), "code must be on its own line: {}", message.text);
+        }
+        let html = render_for("login", "", 600).html;
+        assert!(html.contains("Your code expires in 10 minutes."));
+        let preview_end = html.find("Your code expires in").unwrap();
+        assert!(!html[..preview_end].contains(CODE));
+    }
+
+    #[test]
+    fn greets_by_name_when_given() {
+        let named = render_for("login", "Jane", 600);
+        assert!(named.html.contains("Hi Jane,"));
+        assert!(named.text.starts_with("Hi Jane,\n"));
+        let anonymous = render_for("login", "  ", 600);
+        assert!(anonymous.html.contains("Hi,"));
+        assert!(anonymous.text.starts_with("Hi,\n"));
+    }
+
+    #[test]
+    fn name_is_escaped_in_html() {
+        let message = render_for("signup", "<script>alert(1)</script>", 600);
+        assert!(message.html.contains("Hi &lt;script&gt;alert(1)&lt;/script&gt;,"));
+        assert!(!message.html.contains("<script"));
+    }
+
+    #[test]
+    fn expiry_is_rounded_up_to_whole_minutes() {
+        let cases = [(600, "10 minutes"), (60, "1 minute"), (90, "2 minutes"), (30, "1 minute"), (0, "1 minute")];
+        for (secs, phrase) in cases {
+            let message = render_for("login", "", secs);
+            let line = format!("This code expires in {phrase}.");
+            assert!(message.text.contains(&line), "{secs}s: {}", message.text);
+            assert!(message.html.contains(&line), "{secs}s");
+        }
+        assert_eq!(expires_in(Duration::from_millis(60_001)), "2 minutes");
+    }
+
+    #[test]
+    fn ignore_line_adds_security_advice_for_sensitive_purposes() {
+        for purpose in ["login", "signup", "other"] {
+            let text = render_for(purpose, "", 600).text;
+            assert!(text.contains("If you didn't ask for this code"));
+            assert!(!text.contains("account's security"), "purpose {purpose}");
+        }
+        for purpose in ["email-change", "account-recovery"] {
+            let message = render_for(purpose, "", 600);
+            assert!(message.text.contains("If you didn't ask for this code"));
+            assert!(message.text.contains("account's security"), "purpose {purpose}");
+            assert!(message.html.contains("account's security"), "purpose {purpose}");
+        }
+    }
+
+    #[test]
+    fn html_is_a_responsive_document_with_dark_mode() {
+        let html = render_for("login", "", 600).html;
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(html.contains(r#"name="viewport""#));
+        assert!(html.contains(r#"<meta name="color-scheme" content="light dark">"#));
+        assert!(html.contains(r#"<meta name="supported-color-schemes" content="light dark">"#));
+        assert!(html.contains("@media (prefers-color-scheme: dark)"));
+        assert!(html.contains(r#"role="presentation""#));
+        assert!(html.contains("max-width:520px"));
+        assert!(html.contains("monospace"));
+        assert!(html.contains("letter-spacing:8px"));
+    }
+}

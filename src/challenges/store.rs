@@ -1,0 +1,287 @@
+//! The challenge tables. Each state change is one conditional statement, so that two requests
+//! at once cannot both win: the database decides, not a read followed by a write.
+
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+
+use super::model::{Challenge, ChallengeId, EmailAddress, Metadata, Purpose, UserId};
+use super::tenancy::AuthorizedTenancy;
+use crate::db::Database;
+
+/// A challenge row as stored, with what verification needs.
+pub struct StoredChallenge {
+    pub challenge: Challenge,
+    pub secret_hash: Vec<u8>,
+    pub code_hash: Vec<u8>,
+    pub attempts: u32,
+    pub consumed: bool,
+}
+
+/// What a new row holds.
+pub struct ChallengeRow<'a> {
+    pub challenge: &'a Challenge,
+    pub secret_hash: &'a [u8],
+    pub code_hash: &'a [u8],
+}
+
+/// Whom `invalidateOthers` deletes: the same user when there is one, otherwise the same email.
+pub enum Subject<'a> {
+    User(&'a UserId),
+    Email(&'a EmailAddress),
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    purpose: String,
+    email: String,
+    user_id: Option<String>,
+    metadata: Option<String>,
+    secret_hash: Vec<u8>,
+    code_hash: Vec<u8>,
+    attempts: i64,
+    created_at: i64,
+    expires_at: i64,
+    consumed_at: Option<i64>,
+}
+
+impl Row {
+    /// Rows were written by this crate from parsed values, so they parse again; a row that
+    /// does not is reported as corrupt storage rather than trusted.
+    fn into_stored(self) -> Result<StoredChallenge, sqlx::Error> {
+        let corrupt = |what: &str| sqlx::Error::Decode(format!("stored challenge has an invalid {what}").into());
+        let challenge = Challenge {
+            challenge_id: ChallengeId::new(self.id),
+            purpose: Purpose::parse(&self.purpose).map_err(|_| corrupt("purpose"))?,
+            email: EmailAddress::parse(&self.email).map_err(|_| corrupt("email"))?,
+            user_id: self.user_id.map(|u| UserId::parse(&u)).transpose().map_err(|_| corrupt("userId"))?,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            metadata: Metadata::from_stored(self.metadata).map_err(|_| corrupt("metadata"))?,
+        };
+        Ok(StoredChallenge {
+            challenge,
+            secret_hash: self.secret_hash,
+            code_hash: self.code_hash,
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+            consumed: self.consumed_at.is_some(),
+        })
+    }
+}
+
+const SELECT_ROW: &str = "SELECT id, purpose, email, user_id, metadata, secret_hash, code_hash, attempts,
+        created_at, expires_at, consumed_at
+     FROM challenges WHERE id = ? AND tenancy_id = ?";
+
+pub async fn find(
+    db: &Database,
+    tenancy: &AuthorizedTenancy,
+    id: &ChallengeId,
+) -> Result<Option<StoredChallenge>, sqlx::Error> {
+    sqlx::query_as::<_, Row>(SELECT_ROW)
+        .bind(id.as_str())
+        .bind(tenancy.id())
+        .fetch_optional(db.reader())
+        .await?
+        .map(Row::into_stored)
+        .transpose()
+}
+
+/// With `limit` or more events since `since`, when (epoch ms) the oldest event that keeps the
+/// count at the limit was recorded; the next slot frees one window after it.
+async fn limiting_event(
+    tx: &mut SqliteConnection,
+    sql: &str,
+    tenancy: &AuthorizedTenancy,
+    email_key: &str,
+    since: i64,
+    limit: u32,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(sql)
+        .bind(tenancy.id())
+        .bind(email_key)
+        .bind(since)
+        .bind(i64::from(limit) - 1)
+        .fetch_optional(tx)
+        .await
+}
+
+pub async fn limiting_creation(
+    tx: &mut SqliteConnection,
+    tenancy: &AuthorizedTenancy,
+    email_key: &str,
+    since: i64,
+    limit: u32,
+) -> Result<Option<i64>, sqlx::Error> {
+    const SQL: &str = "SELECT created_at FROM challenge_creations
+        WHERE tenancy_id = ? AND email_key = ? AND created_at > ?
+        ORDER BY created_at DESC LIMIT 1 OFFSET ?";
+    limiting_event(tx, SQL, tenancy, email_key, since, limit).await
+}
+
+pub async fn limiting_failure(
+    tx: &mut SqliteConnection,
+    tenancy: &AuthorizedTenancy,
+    email_key: &str,
+    since: i64,
+    limit: u32,
+) -> Result<Option<i64>, sqlx::Error> {
+    const SQL: &str = "SELECT failed_at FROM verification_failures
+        WHERE tenancy_id = ? AND email_key = ? AND failed_at > ?
+        ORDER BY failed_at DESC LIMIT 1 OFFSET ?";
+    limiting_event(tx, SQL, tenancy, email_key, since, limit).await
+}
+
+pub async fn record_creation(
+    tx: &mut SqliteConnection,
+    tenancy: &AuthorizedTenancy,
+    email_key: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO challenge_creations (tenancy_id, email_key, created_at) VALUES (?, ?, ?)")
+        .bind(tenancy.id())
+        .bind(email_key)
+        .bind(now)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Deletes the other pending challenges of this purpose and subject.
+pub async fn invalidate_others(
+    tx: &mut SqliteConnection,
+    tenancy: &AuthorizedTenancy,
+    purpose: &Purpose,
+    subject: Subject<'_>,
+) -> Result<u64, sqlx::Error> {
+    let (sql, key) = match subject {
+        Subject::User(user) => (
+            "DELETE FROM challenges WHERE tenancy_id = ? AND purpose = ? AND user_id = ? AND consumed_at IS NULL",
+            user.as_str().to_owned(),
+        ),
+        Subject::Email(email) => (
+            "DELETE FROM challenges WHERE tenancy_id = ? AND purpose = ? AND email_key = ? AND consumed_at IS NULL",
+            email.normalized(),
+        ),
+    };
+    let done = sqlx::query(sql).bind(tenancy.id()).bind(purpose.as_str()).bind(key).execute(tx).await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn insert(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenancy: &AuthorizedTenancy,
+    row: ChallengeRow<'_>,
+) -> Result<(), sqlx::Error> {
+    let c = row.challenge;
+    sqlx::query(
+        "INSERT INTO challenges (id, tenancy_id, purpose, email, email_key, user_id, metadata,
+            secret_hash, code_hash, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(c.challenge_id.as_str())
+    .bind(tenancy.id())
+    .bind(c.purpose.as_str())
+    .bind(c.email.as_str())
+    .bind(c.email.normalized())
+    .bind(c.user_id.as_ref().map(UserId::as_str))
+    .bind(c.metadata.as_json_text())
+    .bind(row.secret_hash)
+    .bind(row.code_hash)
+    .bind(c.created_at)
+    .bind(c.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Marks the challenge used if it still can be: pending, unexpired, attempts left.
+/// True for exactly one caller, however many race.
+pub async fn consume(
+    db: &Database,
+    tenancy: &AuthorizedTenancy,
+    id: &ChallengeId,
+    now: i64,
+    max_attempts: u32,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE challenges SET consumed_at = ?1
+         WHERE id = ?2 AND tenancy_id = ?3 AND consumed_at IS NULL AND expires_at > ?1 AND attempts < ?4",
+    )
+    .bind(now)
+    .bind(id.as_str())
+    .bind(tenancy.id())
+    .bind(max_attempts)
+    .execute(db.writer())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Counts a wrong code if the challenge still has attempts left, and records the failure for
+/// the email's rate limit. Returns the attempts used after this one, or `None` when nothing
+/// was counted (the challenge was used up or consumed meanwhile).
+pub async fn count_failed_attempt(
+    db: &Database,
+    tenancy: &AuthorizedTenancy,
+    challenge: &Challenge,
+    now: i64,
+    max_attempts: u32,
+) -> Result<Option<u32>, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let attempts: Option<i64> = sqlx::query_scalar(
+        "UPDATE challenges SET attempts = attempts + 1
+         WHERE id = ? AND tenancy_id = ? AND consumed_at IS NULL AND attempts < ?
+         RETURNING attempts",
+    )
+    .bind(challenge.challenge_id.as_str())
+    .bind(tenancy.id())
+    .bind(max_attempts)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if attempts.is_some() {
+        sqlx::query("INSERT INTO verification_failures (tenancy_id, email_key, failed_at) VALUES (?, ?, ?)")
+            .bind(tenancy.id())
+            .bind(challenge.email.normalized())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(attempts.map(|a| u32::try_from(a).unwrap_or(u32::MAX)))
+}
+
+pub async fn delete(db: &Database, tenancy: &AuthorizedTenancy, id: &ChallengeId) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM challenges WHERE id = ? AND tenancy_id = ?")
+        .bind(id.as_str())
+        .bind(tenancy.id())
+        .execute(db.writer())
+        .await?;
+    Ok(())
+}
+
+/// Cut-offs (epoch ms) before which rows are no longer needed.
+pub struct PurgeBefore {
+    pub challenges: i64,
+    pub creations: i64,
+    pub failures: i64,
+}
+
+/// Removes expired and consumed challenges past retention and rate-limit events past their
+/// windows. Returns how many challenges went.
+pub async fn purge(db: &Database, before: PurgeBefore) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let challenges = sqlx::query("DELETE FROM challenges WHERE expires_at < ?1 OR consumed_at < ?1")
+        .bind(before.challenges)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    sqlx::query("DELETE FROM challenge_creations WHERE created_at <= ?")
+        .bind(before.creations)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM verification_failures WHERE failed_at <= ?")
+        .bind(before.failures)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(challenges)
+}

@@ -1,0 +1,106 @@
+//! Tenancies and their API keys. Keys are stored as SHA-256 digests (they are long random
+//! strings, so a plain digest is enough) and compared in constant time.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use super::error::ChallengeError;
+use super::generate;
+use super::hashing::same_hash;
+use crate::clock::Clock;
+use crate::db::Database;
+
+/// A tenancy whose API key was checked. Only `Tenancies::authenticate` makes one, so every
+/// engine call that takes it is known to be authorised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizedTenancy(String);
+
+impl AuthorizedTenancy {
+    pub fn id(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A newly made key, shown to the operator once.
+#[derive(Debug)]
+pub struct IssuedKey {
+    pub tenancy_id: String,
+    pub api_key: String,
+}
+
+fn digest(api_key: &str) -> Vec<u8> {
+    Sha256::digest(api_key.as_bytes()).to_vec()
+}
+
+fn new_api_key() -> String {
+    format!("ak_{}", URL_SAFE_NO_PAD.encode(generate::key_bytes(32)))
+}
+
+#[derive(Clone)]
+pub struct Tenancies {
+    db: Database,
+    clock: Clock,
+}
+
+impl Tenancies {
+    pub fn new(db: Database, clock: Clock) -> Self {
+        Self { db, clock }
+    }
+
+    pub async fn authenticate(&self, tenancy_id: &str, api_key: &str) -> Result<AuthorizedTenancy, ChallengeError> {
+        let stored: Option<Vec<u8>> = sqlx::query_scalar("SELECT api_key_hash FROM tenancies WHERE id = ?")
+            .bind(tenancy_id)
+            .fetch_optional(self.db.reader())
+            .await?;
+        let given = digest(api_key);
+        // Compare against something even for an unknown tenancy, so timing tells nothing.
+        let expected = stored.as_deref().unwrap_or(&[0u8; 32]);
+        if stored.is_some() && same_hash(expected, &given) {
+            Ok(AuthorizedTenancy(tenancy_id.to_owned()))
+        } else {
+            Err(ChallengeError::Forbidden)
+        }
+    }
+
+    /// Makes a tenancy with a fresh id and key.
+    pub async fn create(&self) -> Result<IssuedKey, ChallengeError> {
+        let tenancy_id = format!("tn_{}", generate::challenge_id());
+        let api_key = new_api_key();
+        sqlx::query("INSERT INTO tenancies (id, api_key_hash, created_at) VALUES (?, ?, ?)")
+            .bind(&tenancy_id)
+            .bind(digest(&api_key))
+            .bind(self.clock.now_ms())
+            .execute(self.db.writer())
+            .await?;
+        Ok(IssuedKey { tenancy_id, api_key })
+    }
+
+    /// Replaces a tenancy's key; the old one stops working at once.
+    pub async fn rotate_key(&self, tenancy_id: &str) -> Result<IssuedKey, ChallengeError> {
+        let api_key = new_api_key();
+        let updated = sqlx::query("UPDATE tenancies SET api_key_hash = ? WHERE id = ?")
+            .bind(digest(&api_key))
+            .bind(tenancy_id)
+            .execute(self.db.writer())
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Err(ChallengeError::NotFound);
+        }
+        Ok(IssuedKey { tenancy_id: tenancy_id.to_owned(), api_key })
+    }
+
+    /// Makes sure the tenancy of the settings exists with the configured key.
+    pub async fn ensure(&self, tenancy_id: &str, api_key: &str) -> Result<(), ChallengeError> {
+        sqlx::query(
+            "INSERT INTO tenancies (id, api_key_hash, created_at) VALUES (?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET api_key_hash = excluded.api_key_hash",
+        )
+        .bind(tenancy_id)
+        .bind(digest(api_key))
+        .bind(self.clock.now_ms())
+        .execute(self.db.writer())
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,214 @@
+//! The HTTP adapter: speaks the REST API to any instance, the hosted service included.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::{ChallengeClient, ClientError};
+use crate::challenges::model::{Challenge, ChallengeId, Code, CreatedChallenge, NewChallenge, Secret};
+use crate::settings::SecretText;
+
+#[derive(Debug, Clone)]
+pub struct HttpClientConfig {
+    /// Only its origin counts: paths are built from the root, as the official client does.
+    pub endpoint: Url,
+    pub tenancy_id: String,
+    pub api_key: SecretText,
+    /// For the whole call, connection included.
+    pub timeout: Duration,
+}
+
+impl HttpClientConfig {
+    pub fn new(endpoint: Url, tenancy_id: impl Into<String>, api_key: SecretText) -> Self {
+        Self { endpoint, tenancy_id: tenancy_id.into(), api_key, timeout: Duration::from_secs(10) }
+    }
+}
+
+pub struct HttpClient {
+    http: reqwest::Client,
+    config: HttpClientConfig,
+}
+
+impl HttpClient {
+    pub fn new(config: HttpClientConfig) -> Result<Self, ClientError> {
+        crate::tls::install_ring_provider();
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+            .build()
+            .map_err(|err| ClientError::Transport(err.to_string()))?;
+        Ok(Self { http, config })
+    }
+
+    /// `/{tenancyId}/challenges/{rest...}` at the root of the endpoint.
+    fn url(&self, rest: &[&str]) -> Url {
+        let mut url = self.config.endpoint.clone();
+        url.set_query(None);
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.clear().push(&self.config.tenancy_id).push("challenges").extend(rest);
+        }
+        url
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&impl Serialize>,
+        expected: (StatusCode, &str),
+    ) -> Result<T, ClientError> {
+        let mut request = self
+            .http
+            .request(method, url)
+            .bearer_auth(self.config.api_key.expose())
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|err| ClientError::Transport(err.without_url().to_string()))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|err| ClientError::Transport(err.without_url().to_string()))?;
+        let unexpected = || ClientError::UnexpectedResponse {
+            status: status.as_u16(),
+            body: String::from_utf8_lossy(&bytes).chars().take(500).collect(),
+        };
+        if status == expected.0 {
+            let tagged: Tagged<T> = serde_json::from_slice(&bytes).map_err(|_| unexpected())?;
+            return if tagged.tag == expected.1 { Ok(tagged.inner) } else { Err(unexpected()) };
+        }
+        if status.is_server_error() {
+            return Err(ClientError::Service(format!("HTTP {status}")));
+        }
+        let error: WireError = serde_json::from_slice(&bytes).map_err(|_| unexpected())?;
+        Err(error.into_client_error().unwrap_or_else(unexpected))
+    }
+}
+
+#[derive(Deserialize)]
+struct Tagged<T> {
+    #[serde(rename = "_tag")]
+    tag: String,
+    #[serde(flatten)]
+    inner: T,
+}
+
+#[derive(Deserialize)]
+struct Wrapped<T> {
+    challenge: T,
+}
+
+#[derive(Deserialize)]
+struct Nothing {}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireError {
+    #[serde(rename = "_tag")]
+    tag: String,
+    #[serde(default)]
+    message: String,
+    retry_after_seconds: Option<u64>,
+}
+
+impl WireError {
+    fn into_client_error(self) -> Option<ClientError> {
+        Some(match self.tag.as_str() {
+            "@error/Forbidden" => ClientError::Forbidden,
+            "@error/NotFound" => ClientError::NotFound,
+            "@error/ChallengeRateLimited" => {
+                ClientError::ChallengeRateLimited { retry_after: self.retry_after_seconds? }
+            }
+            "@error/InvalidChallenge" => ClientError::InvalidChallenge,
+            "@error/InvalidChallengeCode" => ClientError::InvalidChallengeCode,
+            "@error/ChallengeExpired" => ClientError::ChallengeExpired,
+            "@error/ChallengeAttemptsExceeded" => ClientError::ChallengeAttemptsExceeded,
+            "@error/BadRequest" => ClientError::BadRequest(self.message),
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateBody<'a> {
+    email: &'a str,
+    purpose: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<&'a str>,
+    metadata: &'a crate::challenges::model::Metadata,
+    invalidate_others: bool,
+    skip_rate_limit: bool,
+    send_email: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifyBody<'a> {
+    challenge_id: &'a ChallengeId,
+    secret: &'a Secret,
+    code: &'a Code,
+}
+
+#[async_trait]
+impl ChallengeClient for HttpClient {
+    async fn create(&self, request: &NewChallenge) -> Result<CreatedChallenge, ClientError> {
+        let body = CreateBody {
+            email: request.email.as_str(),
+            purpose: request.purpose.as_str(),
+            name: request.name.as_ref().map(|n| n.as_str()),
+            user_id: request.user_id.as_ref().map(|u| u.as_str()),
+            metadata: &request.metadata,
+            invalidate_others: request.invalidate_others,
+            skip_rate_limit: request.skip_rate_limit,
+            send_email: request.send_email,
+        };
+        let created: Wrapped<CreatedChallenge> =
+            self.call(Method::POST, self.url(&[]), Some(&body), (StatusCode::CREATED, "ChallengeCreated")).await?;
+        Ok(created.challenge)
+    }
+
+    async fn get(&self, id: &ChallengeId) -> Result<Challenge, ClientError> {
+        self.call(Method::GET, self.url(&[id.as_str()]), None::<&()>, (StatusCode::OK, "Challenge")).await
+    }
+
+    async fn verify(&self, id: &ChallengeId, secret: &Secret, code: &Code) -> Result<Challenge, ClientError> {
+        let body = VerifyBody { challenge_id: id, secret, code };
+        let verified: Wrapped<Tagged<Challenge>> =
+            self.call(Method::POST, self.url(&["verify"]), Some(&body), (StatusCode::OK, "ChallengeVerified")).await?;
+        let Tagged { tag, inner } = verified.challenge;
+        if tag != "Challenge" {
+            return Err(ClientError::UnexpectedResponse { status: 200, body: format!("nested _tag {tag:?}") });
+        }
+        Ok(inner)
+    }
+
+    async fn delete(&self, id: &ChallengeId) -> Result<(), ClientError> {
+        let _: Nothing = self
+            .call(Method::DELETE, self.url(&[id.as_str()]), None::<&()>, (StatusCode::ACCEPTED, "ChallengeDeleted"))
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_start_at_the_root_of_the_endpoint() {
+        let config = HttpClientConfig::new(
+            Url::parse("https://api.example.com/some/prefix?x=1").unwrap(),
+            "tn_1",
+            SecretText::new("k"),
+        );
+        let client = HttpClient::new(config).unwrap();
+        assert_eq!(client.url(&[]).as_str(), "https://api.example.com/tn_1/challenges");
+        assert_eq!(client.url(&["verify"]).as_str(), "https://api.example.com/tn_1/challenges/verify");
+        assert_eq!(client.url(&["a/b"]).as_str(), "https://api.example.com/tn_1/challenges/a%2Fb");
+    }
+}

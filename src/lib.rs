@@ -1,0 +1,12 @@
+//! Mailbox challenges: email one-time codes done properly, a Rust client for them, and a
+//! sample app that uses them.
+
+pub mod challenges;
+pub mod client;
+pub mod clock;
+pub mod db;
+pub mod keys;
+pub mod mail;
+pub mod settings;
+pub mod startup;
+pub mod tls;

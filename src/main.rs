@@ -1,0 +1,68 @@
+use std::process::ExitCode;
+
+use mailbox::challenges::ChallengeService;
+use mailbox::settings::Settings;
+use mailbox::startup::Application;
+use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "usage:
+  mailbox-challenges                          run the app and the challenge API
+  mailbox-challenges tenancy create           create a tenancy; prints its id and API key
+  mailbox-challenges tenancy rotate-key ID    give tenancy ID a new API key; prints it";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        [] | ["serve"] => serve(settings).await,
+        ["tenancy", "create"] => tenancy(settings, None).await,
+        ["tenancy", "rotate-key", id] => tenancy(settings, Some(id)).await,
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    match app.api_addr() {
+        Some(addr) => println!("Challenge API: http://{addr}"),
+        None => println!("Challenge API: not served (CHALLENGE_API_ADDR is empty)"),
+    }
+    app.run_until_stopped().await
+}
+
+async fn tenancy(mut settings: Settings, rotate: Option<&str>) -> anyhow::Result<()> {
+    settings.challenge_api_addr = None;
+    let app = Application::build(settings).await?;
+    let tenancies = ChallengeService::tenancies(&app.service);
+    let issued = match rotate {
+        None => tenancies.create().await?,
+        Some(id) => tenancies
+            .rotate_key(id)
+            .await
+            .map_err(|_| anyhow::anyhow!("no tenancy {id:?}, or the database could not be written"))?,
+    };
+    println!("PASSLOCK_TENANCY_ID={}", issued.tenancy_id);
+    println!("PASSLOCK_API_KEY={}", issued.api_key);
+    println!("The API key is shown only now; keep it somewhere safe.");
+    Ok(())
+}

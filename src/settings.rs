@@ -1,0 +1,335 @@
+//! Typed settings from the environment (and `.env`), checked once at start.
+//! Every bad value is reported at once, each naming its setting and what it expects.
+
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use reqwest::Url;
+
+pub const DEV_TENANCY_ID: &str = "dev-tenancy";
+pub const DEV_API_KEY: &str = "dev-api-key-not-for-production";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+/// Text that must not reach a log: `Debug` prints `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretText(String);
+
+impl SecretText {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// How the embedded challenge service behaves.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub ttl: Duration,
+    pub max_attempts: u32,
+    pub create_limit: u32,
+    pub create_window: Duration,
+    /// NIST SP 800-63B caps consecutive failed verifications at 100.
+    pub failure_limit: u32,
+    pub failure_window: Duration,
+    /// How long expired and consumed challenges stay before the purge removes them.
+    pub retention: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            ttl: Duration::from_secs(600),
+            max_attempts: 5,
+            create_limit: 5,
+            create_window: Duration::from_secs(600),
+            failure_limit: 100,
+            failure_window: Duration::from_secs(24 * 3600),
+            retention: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub env: AppEnv,
+    pub app_addr: SocketAddr,
+    pub app_base_url: Url,
+    /// `None`: the REST API is not served.
+    pub challenge_api_addr: Option<SocketAddr>,
+    pub database_url: String,
+    /// `None`: the app uses the embedded service in-process.
+    pub passlock_endpoint: Option<Url>,
+    pub tenancy_id: String,
+    pub api_key: SecretText,
+    /// `None`: mail goes to the development mailbox.
+    pub smtp_url: Option<SecretText>,
+    pub mail_from: Mailbox,
+    pub policy: Policy,
+    /// `None` in development: generated and stored on first start.
+    pub challenge_hash_key: Option<SecretText>,
+    pub session_key: Option<SecretText>,
+}
+
+/// Everything that was wrong with the environment, one line per setting.
+#[derive(Debug)]
+pub struct SettingsError(pub Vec<String>);
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid settings (see .env.example):")?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// Reads one setting after another, collecting every problem instead of stopping at the first.
+struct Reader<F> {
+    lookup: F,
+    problems: Vec<String>,
+}
+
+impl<F: Fn(&str) -> Option<String>> Reader<F> {
+    /// The value if set and not blank.
+    fn raw(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn parse<T>(&mut self, name: &str, default: &str, expects: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+        let value = self.raw(name).unwrap_or_else(|| default.to_owned());
+        let parsed = parse(value.trim());
+        if parsed.is_none() {
+            self.problems.push(format!("{name}={value:?} is not valid: expected {expects}"));
+        }
+        parsed
+    }
+
+    fn seconds(&mut self, name: &str, default: u64) -> Option<Duration> {
+        self.parse(name, &default.to_string(), "a whole number of seconds, at least 1", |v| {
+            v.parse::<u64>().ok().filter(|&s| s >= 1).map(Duration::from_secs)
+        })
+    }
+
+    fn count(&mut self, name: &str, default: u32) -> Option<u32> {
+        self.parse(name, &default.to_string(), "a whole number, at least 1", |v| {
+            v.parse::<u32>().ok().filter(|&n| n >= 1)
+        })
+    }
+
+    fn key(&mut self, name: &str, min_len: usize) -> Option<SecretText> {
+        let value = self.raw(name)?;
+        if value.len() < min_len {
+            self.problems.push(format!(
+                "{name} is too short: expected at least {min_len} random characters (for example the output of `openssl rand -base64 {}`)",
+                min_len
+            ));
+            return None;
+        }
+        Some(SecretText::new(value))
+    }
+}
+
+fn socket_addr(value: &str) -> Option<SocketAddr> {
+    value.to_socket_addrs().ok()?.next()
+}
+
+fn http_url(value: &str) -> Option<Url> {
+    Url::parse(value).ok().filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+impl Settings {
+    /// From the process environment, after loading `.env` if there is one.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// From any lookup, so tests can give exact values.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let mut r = Reader { lookup, problems: Vec::new() };
+
+        let env = r.parse("APP_ENV", "development", "development or production", |v| match v {
+            "development" => Some(AppEnv::Development),
+            "production" => Some(AppEnv::Production),
+            _ => None,
+        });
+        let app_addr = r.parse("APP_ADDR", "127.0.0.1:8080", "host:port, such as 127.0.0.1:8080", socket_addr);
+        let app_base_url = r.parse(
+            "APP_BASE_URL",
+            "http://localhost:8080",
+            "an http(s) origin such as http://localhost:8080",
+            http_url,
+        );
+        let challenge_api_addr = match (r.lookup)("CHALLENGE_API_ADDR") {
+            Some(v) if v.trim().is_empty() => Some(None),
+            _ => r
+                .parse("CHALLENGE_API_ADDR", "127.0.0.1:8787", "host:port, or empty to not serve the API", socket_addr)
+                .map(Some),
+        };
+        let database_url =
+            r.parse("DATABASE_URL", "sqlite://data/app.db", "a SQLite URL such as sqlite://data/app.db", |v| {
+                v.starts_with("sqlite:").then(|| v.to_owned())
+            });
+        let passlock_endpoint = match r.raw("PASSLOCK_ENDPOINT") {
+            None => Some(None),
+            Some(v) => {
+                r.parse("PASSLOCK_ENDPOINT", &v, "an http(s) URL such as https://api.passlock.dev", http_url).map(Some)
+            }
+        };
+        let tenancy_id = r.raw("PASSLOCK_TENANCY_ID").unwrap_or_else(|| DEV_TENANCY_ID.to_owned());
+        let api_key = SecretText::new(r.raw("PASSLOCK_API_KEY").unwrap_or_else(|| DEV_API_KEY.to_owned()));
+        let smtp_url = match r.raw("SMTP_URL") {
+            None => Some(None),
+            Some(v) => r
+                .parse("SMTP_URL", &v, "smtp://host:port or smtps://user:pass@host", |v| {
+                    Url::parse(v).ok().filter(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some())
+                })
+                .map(|_| Some(SecretText::new(v))),
+        };
+        let mail_from =
+            r.parse("MAIL_FROM", "Demo <no-reply@localhost>", "a sender such as Demo <no-reply@example.com>", |v| {
+                v.parse::<Mailbox>().ok()
+            });
+        let ttl = r.seconds("CHALLENGE_TTL_SECONDS", 600);
+        let max_attempts = r.count("CHALLENGE_MAX_ATTEMPTS", 5);
+        let create_limit = r.count("CHALLENGE_RATE_LIMIT_MAX", 5);
+        let create_window = r.seconds("CHALLENGE_RATE_LIMIT_WINDOW_SECONDS", 600);
+        let challenge_hash_key = r.key("CHALLENGE_HASH_KEY", 32);
+        let session_key = r.key("SESSION_KEY", 64);
+
+        if env == Some(AppEnv::Production) {
+            for (name, set) in [
+                ("SESSION_KEY", r.raw("SESSION_KEY").is_some()),
+                ("CHALLENGE_HASH_KEY", r.raw("CHALLENGE_HASH_KEY").is_some()),
+                ("SMTP_URL", r.raw("SMTP_URL").is_some()),
+            ] {
+                if !set {
+                    r.problems.push(format!("{name} is required when APP_ENV=production"));
+                }
+            }
+        }
+        if !r.problems.is_empty() {
+            return Err(SettingsError(r.problems));
+        }
+        // Every `None` below was reported as a problem above, so none can be reached.
+        let missing = || SettingsError(vec!["internal: a setting failed without a message".into()]);
+        Ok(Self {
+            env: env.ok_or_else(missing)?,
+            app_addr: app_addr.ok_or_else(missing)?,
+            app_base_url: app_base_url.ok_or_else(missing)?,
+            challenge_api_addr: challenge_api_addr.ok_or_else(missing)?,
+            database_url: database_url.ok_or_else(missing)?,
+            passlock_endpoint: passlock_endpoint.ok_or_else(missing)?,
+            tenancy_id,
+            api_key,
+            smtp_url: smtp_url.ok_or_else(missing)?,
+            mail_from: mail_from.ok_or_else(missing)?,
+            policy: Policy {
+                ttl: ttl.ok_or_else(missing)?,
+                max_attempts: max_attempts.ok_or_else(missing)?,
+                create_limit: create_limit.ok_or_else(missing)?,
+                create_window: create_window.ok_or_else(missing)?,
+                ..Policy::default()
+            },
+            challenge_hash_key,
+            session_key,
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == AppEnv::Production
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.env, AppEnv::Development);
+        assert_eq!(s.app_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.challenge_api_addr.unwrap().to_string(), "127.0.0.1:8787");
+        assert_eq!(s.database_url, "sqlite://data/app.db");
+        assert!(s.passlock_endpoint.is_none() && s.smtp_url.is_none());
+        assert_eq!(s.policy.ttl, Duration::from_secs(600));
+        assert_eq!((s.policy.max_attempts, s.policy.create_limit), (5, 5));
+        assert_eq!(s.mail_from.to_string(), "Demo <no-reply@localhost>");
+    }
+
+    #[test]
+    fn each_bad_value_is_named_with_what_it_expects() {
+        let err = settings(&[
+            ("CHALLENGE_TTL_SECONDS", "abc"),
+            ("APP_ADDR", "nowhere"),
+            ("CHALLENGE_MAX_ATTEMPTS", "0"),
+            ("SMTP_URL", "http://mail"),
+        ])
+        .unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.0.len(), 4, "{text}");
+        assert!(text.contains("CHALLENGE_TTL_SECONDS=\"abc\" is not valid: expected a whole number of seconds"));
+        assert!(text.contains("APP_ADDR=\"nowhere\""));
+        assert!(text.contains("CHALLENGE_MAX_ATTEMPTS=\"0\""));
+        assert!(text.contains("SMTP_URL"));
+    }
+
+    #[test]
+    fn empty_api_addr_means_not_served() {
+        assert!(settings(&[("CHALLENGE_API_ADDR", "")]).unwrap().challenge_api_addr.is_none());
+    }
+
+    #[test]
+    fn production_needs_its_secrets() {
+        let err = settings(&[("APP_ENV", "production")]).unwrap_err().to_string();
+        for name in ["SESSION_KEY", "CHALLENGE_HASH_KEY", "SMTP_URL"] {
+            assert!(err.contains(&format!("{name} is required when APP_ENV=production")), "{err}");
+        }
+        let ok = settings(&[
+            ("APP_ENV", "production"),
+            ("SESSION_KEY", &"k".repeat(64)),
+            ("CHALLENGE_HASH_KEY", &"h".repeat(32)),
+            ("SMTP_URL", "smtps://user:pass@mail.example.com"),
+        ]);
+        assert!(ok.unwrap().is_production());
+    }
+
+    #[test]
+    fn short_keys_are_refused() {
+        let err = settings(&[("SESSION_KEY", "short")]).unwrap_err().to_string();
+        assert!(err.contains("SESSION_KEY is too short"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = settings(&[("SMTP_URL", "smtps://user:hunter2@mail.example.com")]).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,74 @@
+//! With `sendEmail` the service delivers the rendered message itself, here to a real SMTP
+//! server on loopback; without it, nothing is sent.
+
+use std::time::Duration;
+
+use mailbox::challenges::model::RecipientName;
+use mailbox::client::ClientError;
+
+use crate::support::smtp_server::SmtpServer;
+use crate::support::{Adapter, TestService, request};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn send_email_delivers_the_rendered_message_over_smtp() {
+    let smtp = SmtpServer::start().await;
+    let t = TestService::start(&[("SMTP_URL", &smtp.url()), ("MAIL_FROM", "Demo <no-reply@example.com>")]).await;
+    for adapter in [Adapter::Http, Adapter::InProcess] {
+        let to = format!("{adapter:?}@example.com").to_lowercase();
+        let mut req = request(&to, "login");
+        req.send_email = true;
+        req.name = RecipientName::parse("<script>alert(1)</script>").unwrap();
+
+        let created = t.client(adapter).create(&req).await.unwrap();
+
+        let mail = smtp.wait_for(&to, WAIT).await.expect("the message arrives");
+        assert_eq!(mail.envelope_to, vec![to.clone()]);
+        assert_eq!(mail.envelope_from, "no-reply@example.com");
+        assert_eq!(mail.subject, created.message.subject);
+        let code = created.code.expose();
+        assert!(mail.text.contains(code) && mail.html.contains(code));
+        assert!(mail.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!mail.html.contains("<script>"));
+    }
+}
+
+#[tokio::test]
+async fn send_email_false_sends_nothing() {
+    let smtp = SmtpServer::start().await;
+    let t = TestService::start(&[("SMTP_URL", &smtp.url())]).await;
+
+    t.client(Adapter::Http).create(&request("quiet@example.com", "login")).await.unwrap();
+
+    assert!(smtp.wait_for("quiet@example.com", Duration::from_millis(500)).await.is_none());
+    assert!(smtp.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_delivery_leaves_no_challenge_behind() {
+    let t = TestService::start(&[("SMTP_URL", &SmtpServer::unreachable_url())]).await;
+    let client = t.client(Adapter::InProcess);
+    let mut req = request("jane@example.com", "login");
+    req.send_email = true;
+
+    let err = client.create(&req).await.unwrap_err();
+
+    assert!(matches!(err, ClientError::Service(_)), "{err:?}");
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM challenges").fetch_one(t.db.reader()).await.unwrap();
+    assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn without_smtp_the_development_mailbox_keeps_the_message() {
+    let t = TestService::start(&[]).await;
+    let mut req = request("dev@example.com", "signup");
+    req.send_email = true;
+
+    let created = t.client(Adapter::Http).create(&req).await.unwrap();
+
+    let mailbox = mailbox::mail::DevMailbox::new(t.db.clone(), t.clock.clone());
+    let kept = mailbox.latest_to("DEV@example.com").await.unwrap().expect("kept");
+    assert_eq!(kept.subject, created.message.subject);
+    assert!(kept.text.contains(created.code.expose()));
+}

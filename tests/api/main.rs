@@ -1,0 +1,10 @@
+//! One integration-test binary (one link step): the challenge service over real HTTP and
+//! in-process, against a real SQLite file and a real SMTP server.
+
+mod at_rest;
+mod bad_input;
+mod concurrency;
+mod contract;
+mod mail;
+mod support;
+mod wire;
