@@ -1,7 +1,6 @@
 //! What every test needs: the service on real loopback ports with its own SQLite file, a manual
 //! clock, and clients of both adapters.
 
-#[path = "../../support/smtp_server.rs"]
 pub mod smtp_server;
 
 use std::collections::HashMap;
