@@ -1,6 +1,7 @@
 //! Mailbox challenges: email one-time codes done properly, a Rust client for them, and a
 //! sample app that uses them.
 
+pub mod accounts;
 pub mod challenges;
 pub mod client;
 pub mod clock;
@@ -10,3 +11,4 @@ pub mod mail;
 pub mod settings;
 pub mod startup;
 pub mod tls;
+pub mod web;

@@ -42,7 +42,9 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let base_url = settings.app_base_url.clone();
     let app = Application::build(settings).await?;
+    println!("App:           {base_url} (listening on http://{})", app.app_addr());
     match app.api_addr() {
         Some(addr) => println!("Challenge API: http://{addr}"),
         None => println!("Challenge API: not served (CHALLENGE_API_ADDR is empty)"),

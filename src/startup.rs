@@ -5,14 +5,27 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::num::NonZeroU32;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
+use crate::accounts::flows::Flows;
+use crate::accounts::session_store::SqliteSessionStore;
+use crate::accounts::users::Users;
 use crate::challenges::{ChallengeService, api};
+use crate::client::{ChallengeClient, HttpClient, HttpClientConfig, InProcessClient};
 use crate::clock::Clock;
 use crate::db::Database;
+use crate::mail::DevMailbox;
 use crate::settings::Settings;
+use crate::web::throttle::{self, Throttle};
+use crate::web::{self as site, AppState};
 use crate::{keys, mail, tls};
 
 const PURGE_EVERY: Duration = Duration::from_secs(60);
@@ -22,6 +35,8 @@ pub struct Application {
     pub db: Database,
     pub service: ChallengeService,
     api: Option<(SocketAddr, Server)>,
+    app: (SocketAddr, Server),
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -36,7 +51,8 @@ impl Application {
             .await
             .context("could not load CHALLENGE_HASH_KEY")?;
         let mailer = mail::from_settings(&settings, &db, &clock)?;
-        let service = ChallengeService::new(db.clone(), &hash_key, clock, settings.policy.clone(), mailer);
+        let service =
+            ChallengeService::new(db.clone(), &hash_key, clock.clone(), settings.policy.clone(), mailer.clone());
         service
             .tenancies()
             .ensure(&settings.tenancy_id, settings.api_key.expose())
@@ -46,7 +62,47 @@ impl Application {
             Some(addr) => Some(serve_api(addr, service.clone())?),
             None => None,
         };
-        Ok(Self { settings, db, service, api })
+        let session_key = keys::configured_or_stored(&db, "session_key", settings.session_key.as_ref(), 64)
+            .await
+            .context("could not load SESSION_KEY")?;
+        let client = challenge_client(&settings, &service)?;
+        let sessions = SqliteSessionStore::new(db.clone(), clock.clone());
+        let throttle = Throttle::new(
+            NonZeroU32::new(settings.throttle_per_minute).unwrap_or(NonZeroU32::MIN),
+            NonZeroU32::new(settings.throttle_per_minute.min(10)).unwrap_or(NonZeroU32::MIN),
+        );
+        let background = vec![
+            service.spawn_purge(PURGE_EVERY),
+            throttle.spawn_cleanup(PURGE_EVERY),
+            spawn_session_purge(sessions.clone()),
+        ];
+        let site = Site {
+            state: web::Data::new(AppState {
+                flows: Flows::new(
+                    client,
+                    Users::new(db.clone(), clock.clone()),
+                    mailer,
+                    clock.clone(),
+                    settings.app_base_url.as_str(),
+                    settings.policy.max_attempts,
+                ),
+                users: Users::new(db.clone(), clock.clone()),
+                clock: clock.clone(),
+            }),
+            dev_mailbox: (settings.smtp_url.is_none() && !settings.is_production())
+                .then(|| DevMailbox::new(db.clone(), clock.clone())),
+            sessions,
+            session_key: Key::from(&session_key),
+            secure_cookies: settings.is_production(),
+            throttle: web::Data::new(throttle),
+        };
+        let app = serve_app(settings.app_addr, site)?;
+        Ok(Self { settings, db, service, api, app, background })
+    }
+
+    /// Where the sample app listens.
+    pub fn app_addr(&self) -> SocketAddr {
+        self.app.0
     }
 
     /// Where the REST API listens, if it is served.
@@ -56,13 +112,23 @@ impl Application {
 
     /// Runs until the servers stop (Ctrl-C).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let purge = self.service.spawn_purge(PURGE_EVERY);
-        if let Some((_, server)) = self.api {
-            server.await?;
-        } else {
-            tokio::signal::ctrl_c().await?;
+        let (_, app) = self.app;
+        match self.api {
+            Some((_, api)) => {
+                tokio::select! {
+                    done = app => done?,
+                    done = api => done?,
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            None => tokio::select! {
+                done = app => done?,
+                _ = tokio::signal::ctrl_c() => {}
+            },
         }
-        purge.abort();
+        for task in self.background {
+            task.abort();
+        }
         Ok(())
     }
 
@@ -72,6 +138,80 @@ impl Application {
         tokio::spawn(self.run_until_stopped());
         service
     }
+}
+
+/// The app's way to the challenge service: over HTTP when `PASSLOCK_ENDPOINT` is set,
+/// otherwise the embedded engine in-process.
+fn challenge_client(settings: &Settings, service: &ChallengeService) -> anyhow::Result<Arc<dyn ChallengeClient>> {
+    Ok(match &settings.passlock_endpoint {
+        Some(endpoint) => Arc::new(
+            HttpClient::new(HttpClientConfig::new(endpoint.clone(), &settings.tenancy_id, settings.api_key.clone()))
+                .map_err(|e| anyhow::anyhow!("could not build the HTTP client for PASSLOCK_ENDPOINT: {e}"))?,
+        ),
+        None => Arc::new(InProcessClient::new(service.clone(), &settings.tenancy_id, settings.api_key.clone())),
+    })
+}
+
+fn spawn_session_purge(sessions: SqliteSessionStore) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PURGE_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(err) = sessions.purge_expired().await {
+                tracing::warn!(error = %err, "session purge failed; will retry");
+            }
+        }
+    })
+}
+
+/// What the app's server is built from.
+struct Site {
+    state: web::Data<AppState>,
+    dev_mailbox: Option<DevMailbox>,
+    sessions: SqliteSessionStore,
+    session_key: Key,
+    secure_cookies: bool,
+    throttle: web::Data<Throttle>,
+}
+
+fn serve_app(addr: SocketAddr, site: Site) -> anyhow::Result<(SocketAddr, Server)> {
+    let listener = TcpListener::bind(addr).with_context(|| format!("could not listen on APP_ADDR {addr}"))?;
+    let bound = listener.local_addr()?;
+    let server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(site.sessions.clone(), site.session_key.clone())
+            .cookie_name("session".into())
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_secure(site.secure_cookies)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(BrowserSession::default())
+            .build();
+        App::new()
+            .app_data(site.state.clone())
+            .app_data(site.throttle.clone())
+            .wrap(from_fn(throttle::limit_posts))
+            .wrap(sessions)
+            .wrap(security_headers())
+            .configure(|cfg| site::configure(cfg, site.dev_mailbox.clone()))
+            .default_service(web::to(site::not_found))
+    })
+    .listen(listener)?
+    .disable_signals()
+    .run();
+    Ok((bound, server))
+}
+
+/// Headers that keep the pages from being framed, sniffed or leaking where they were.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+             frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ))
 }
 
 fn serve_api(addr: SocketAddr, service: ChallengeService) -> anyhow::Result<(SocketAddr, Server)> {

@@ -1,0 +1,102 @@
+//! The app's own emails: notices that carry no code. Each is built from one description, so
+//! its HTML and text parts cannot drift apart. Everything interpolated is escaped by maud.
+
+use maud::{DOCTYPE, html};
+
+use crate::challenges::model::EmailAddress;
+use crate::mail::OutgoingEmail;
+
+struct Notice<'a> {
+    subject: &'a str,
+    paragraphs: Vec<String>,
+    link: Option<(&'a str, String)>,
+}
+
+impl Notice<'_> {
+    fn to(self, recipient: &EmailAddress) -> OutgoingEmail {
+        let html = html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    meta name="color-scheme" content="light dark";
+                    title { (self.subject) }
+                }
+                body style="margin:0;padding:24px;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;line-height:1.5" {
+                    table role="presentation" width="100%" style="max-width:520px;margin:0 auto" {
+                        tr { td {
+                            h1 style="font-size:20px" { (self.subject) }
+                            @for p in &self.paragraphs { p { (p) } }
+                            @if let Some((label, url)) = &self.link {
+                                p { a href=(url) style="display:inline-block;padding:10px 16px;border-radius:6px;background:#2f5bea;color:#fff;text-decoration:none" { (label) } }
+                            }
+                        } }
+                    }
+                }
+            }
+        };
+        let mut text = self.paragraphs.join("\n\n");
+        if let Some((label, url)) = &self.link {
+            text.push_str(&format!("\n\n{label}: {url}"));
+        }
+        OutgoingEmail { to: recipient.clone(), subject: self.subject.to_owned(), html: html.into_string(), text }
+    }
+}
+
+/// To the owner of an address someone tried to sign up with.
+pub fn signup_attempt_on_existing_account(to: &EmailAddress, base_url: &str) -> OutgoingEmail {
+    Notice {
+        subject: "Someone tried to sign up with your email",
+        paragraphs: vec![
+            "Someone asked to create an account with this email address, but you already have one.".into(),
+            "If it was you, sign in instead. If it wasn't, you can ignore this email: nothing has changed.".into(),
+        ],
+        link: Some(("Sign in", format!("{base_url}/login"))),
+    }
+    .to(to)
+}
+
+/// To an address with no account that someone tried to sign in or recover with.
+pub fn no_account(to: &EmailAddress, base_url: &str) -> OutgoingEmail {
+    Notice {
+        subject: "There is no account for this email",
+        paragraphs: vec![
+            "Someone asked for a code to sign in to an account with this email address, but there is no account for it.".into(),
+            "If it was you, you may have used another address, or you can create an account. If it wasn't, you can ignore this email.".into(),
+        ],
+        link: Some(("Create an account", format!("{base_url}/signup"))),
+    }
+    .to(to)
+}
+
+/// To the old address after the account moved to a new one.
+pub fn email_changed(old: &EmailAddress, new: &EmailAddress, base_url: &str) -> OutgoingEmail {
+    Notice {
+        subject: "Your email address was changed",
+        paragraphs: vec![
+            format!("The email address of your account was changed to {new}. This address will no longer receive sign-in codes."),
+            "If this wasn't you, someone may have access to your account: contact us right away and keep this email.".into(),
+        ],
+        link: Some(("Review your account", format!("{base_url}/account"))),
+    }
+    .to(old)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notices_escape_what_they_show_and_keep_both_parts() {
+        let old = EmailAddress::parse("old@example.com").unwrap();
+        let new =
+            EmailAddress::parse("new<b>@example.com").unwrap_or_else(|_| EmailAddress::parse("n@example.com").unwrap());
+        let email = email_changed(&old, &new, "http://localhost:8080");
+        assert_eq!(email.to, old);
+        assert!(email.text.contains(new.as_str()) && email.html.contains(new.as_str()));
+        assert!(email.text.contains("http://localhost:8080/account"));
+        let no = no_account(&old, "http://x\"><script>");
+        assert!(!no.html.contains("<script>"));
+    }
+}

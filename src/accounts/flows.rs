@@ -1,0 +1,298 @@
+//! The email-code flows (sign up, passwordless login, email change), apart from HTTP: what
+//! challenge each asks for, what email it sends, and what it checks after verification.
+//!
+//! No enumeration: sign-up and login always create a challenge and send one email, so the
+//! answer looks the same whether or not the address has an account; an address that does not
+//! qualify gets a notice instead of a code.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::emails;
+use super::users::{AccountError, AccountId, DisplayName, Users};
+use crate::challenges::model::{
+    Challenge, ChallengeId, Code, EmailAddress, NewChallenge, Purpose, RecipientName, Secret, UserId,
+};
+use crate::client::{ChallengeClient, ClientError};
+use crate::clock::Clock;
+use crate::mail::{Mailer, OutgoingEmail};
+
+/// How long before another code may be asked for.
+pub const RESEND_COOLDOWN: Duration = Duration::from_secs(30);
+
+/// What the person set out to do; kept in the server-side session while the code is pending.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Flow {
+    Signup { email: String, name: String },
+    Login { email: String },
+    EmailChange { account: AccountId, new_email: String },
+}
+
+impl Flow {
+    pub fn purpose(&self) -> &'static str {
+        match self {
+            Self::Signup { .. } => "signup",
+            Self::Login { .. } => "login",
+            Self::EmailChange { .. } => "email-change",
+        }
+    }
+
+    /// The address the code goes to.
+    pub fn email(&self) -> Result<EmailAddress, FlowError> {
+        let raw = match self {
+            Self::Signup { email, .. } | Self::Login { email } => email,
+            Self::EmailChange { new_email, .. } => new_email,
+        };
+        EmailAddress::parse(raw).map_err(|e| FlowError::Invalid(e.0))
+    }
+
+    /// Where "start over" leads.
+    pub fn start_path(&self) -> &'static str {
+        match self {
+            Self::Signup { .. } => "/signup",
+            Self::Login { .. } => "/login",
+            Self::EmailChange { .. } => "/account/email",
+        }
+    }
+}
+
+/// A code on its way: the flow plus the challenge's id and secret, which never leave the server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pending {
+    pub flow: Flow,
+    pub challenge_id: ChallengeId,
+    pub secret: Secret,
+    pub wrong_codes: u32,
+    /// Epoch ms before which resend is refused.
+    pub resend_after: i64,
+}
+
+/// How a verified flow ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Completed {
+    SignedIn(AccountId),
+    EmailChanged(AccountId),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("Please wait {0} seconds before asking for another code.")]
+    RateLimited(u64),
+    #[error("We could not send the email. Please try again in a moment.")]
+    SendFailed,
+    #[error("That code is not right. {0} attempts left.")]
+    WrongCode(u32),
+    #[error("This code has expired. Ask for a new one.")]
+    Expired,
+    #[error("Too many wrong codes. Please start over to get a new code.")]
+    AttemptsExceeded,
+    #[error("This code is no longer valid. Please start over.")]
+    Gone,
+    #[error("This code was not issued for this. Please start over.")]
+    Mismatch,
+    #[error("{0}")]
+    EmailTaken(String),
+    #[error("The sign-in service is unavailable. Please try again in a moment.")]
+    Unavailable(#[source] ClientError),
+    #[error("Something went wrong on our side. Please try again.")]
+    Storage(#[from] sqlx::Error),
+}
+
+impl From<ClientError> for FlowError {
+    fn from(err: ClientError) -> Self {
+        match err {
+            ClientError::ChallengeRateLimited { retry_after } => Self::RateLimited(retry_after),
+            ClientError::ChallengeExpired => Self::Expired,
+            ClientError::ChallengeAttemptsExceeded => Self::AttemptsExceeded,
+            ClientError::InvalidChallenge | ClientError::NotFound => Self::Gone,
+            ClientError::BadRequest(message) => Self::Invalid(message),
+            other => Self::Unavailable(other),
+        }
+    }
+}
+
+impl From<AccountError> for FlowError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::EmailTaken => Self::EmailTaken(err.to_string()),
+            AccountError::Storage(e) => Self::Storage(e),
+        }
+    }
+}
+
+/// What to email once the challenge exists.
+enum Delivery {
+    Code,
+    Notice(OutgoingEmail),
+}
+
+#[derive(Clone)]
+pub struct Flows {
+    client: Arc<dyn ChallengeClient>,
+    users: Users,
+    mailer: Arc<dyn Mailer>,
+    clock: Clock,
+    base_url: String,
+    max_attempts: u32,
+}
+
+impl Flows {
+    pub fn new(
+        client: Arc<dyn ChallengeClient>,
+        users: Users,
+        mailer: Arc<dyn Mailer>,
+        clock: Clock,
+        base_url: &str,
+        max_attempts: u32,
+    ) -> Self {
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        Self { client, users, mailer, clock, base_url, max_attempts }
+    }
+
+    pub fn client(&self) -> &Arc<dyn ChallengeClient> {
+        &self.client
+    }
+
+    /// Creates the challenge for `flow` and sends its email.
+    pub async fn start(&self, flow: Flow) -> Result<Pending, FlowError> {
+        let email = flow.email()?;
+        let purpose = Purpose::parse(flow.purpose()).map_err(|e| FlowError::Invalid(e.0))?;
+        let mut request =
+            NewChallenge { invalidate_others: true, send_email: false, ..NewChallenge::new(email.clone(), purpose) };
+        let delivery = match &flow {
+            Flow::Signup { name, .. } => {
+                request.name = RecipientName::parse(name).ok().flatten();
+                match self.users.find_by_email(&email).await? {
+                    Some(_) => Delivery::Notice(emails::signup_attempt_on_existing_account(&email, &self.base_url)),
+                    None => Delivery::Code,
+                }
+            }
+            Flow::Login { .. } => match self.users.find_by_email(&email).await? {
+                Some(user) => {
+                    request.user_id = Some(subject_of(user.id));
+                    request.name = RecipientName::parse(&user.name).ok().flatten();
+                    Delivery::Code
+                }
+                None => Delivery::Notice(emails::no_account(&email, &self.base_url)),
+            },
+            Flow::EmailChange { account, .. } => {
+                if self.users.find_by_email(&email).await?.is_some_and(|owner| owner.id != *account) {
+                    return Err(AccountError::EmailTaken.into());
+                }
+                request.user_id = Some(subject_of(*account));
+                Delivery::Code
+            }
+        };
+        let created = self.client.create(&request).await?;
+        let message = match delivery {
+            Delivery::Code => OutgoingEmail {
+                to: email,
+                subject: created.message.subject,
+                html: created.message.html,
+                text: created.message.text,
+            },
+            Delivery::Notice(notice) => notice,
+        };
+        let challenge_id = created.challenge.challenge_id;
+        if let Err(err) = self.mailer.send(&message).await {
+            tracing::error!(error = %err, purpose = flow.purpose(), "could not send the flow's email");
+            // Leave nothing half done: a challenge whose email never left is useless.
+            if let Err(err) = self.client.delete(&challenge_id).await {
+                tracing::warn!(error = %err, "could not delete the unsent challenge; it will expire");
+            }
+            return Err(FlowError::SendFailed);
+        }
+        let resend_after = self.clock.now_ms() + RESEND_COOLDOWN.as_millis() as i64;
+        Ok(Pending { flow, challenge_id, secret: created.secret, wrong_codes: 0, resend_after })
+    }
+
+    /// A new code for the same flow; the old one stops working.
+    pub async fn resend(&self, pending: &Pending) -> Result<Pending, FlowError> {
+        let wait_ms = pending.resend_after - self.clock.now_ms();
+        if wait_ms > 0 {
+            return Err(FlowError::RateLimited(((wait_ms + 999) / 1000) as u64));
+        }
+        self.start(pending.flow.clone()).await
+    }
+
+    /// Seconds until resend is allowed (0: now).
+    pub fn resend_wait(&self, pending: &Pending) -> u64 {
+        let wait_ms = pending.resend_after - self.clock.now_ms();
+        if wait_ms > 0 { ((wait_ms + 999) / 1000) as u64 } else { 0 }
+    }
+
+    /// The pending challenge as the service sees it, to show where the code went.
+    pub async fn read(&self, pending: &Pending) -> Result<Challenge, FlowError> {
+        Ok(self.client.get(&pending.challenge_id).await?)
+    }
+
+    pub fn is_expired(&self, challenge: &Challenge) -> bool {
+        self.clock.now_ms() >= challenge.expires_at
+    }
+
+    /// Checks the code, then that the challenge is the one this flow expects, then completes
+    /// the flow. Counts a wrong code in `pending`.
+    pub async fn verify(&self, pending: &mut Pending, code: &str) -> Result<Completed, FlowError> {
+        let code = Code::new(code.trim().to_owned());
+        let verified = match self.client.verify(&pending.challenge_id, &pending.secret, &code).await {
+            Ok(challenge) => challenge,
+            Err(ClientError::InvalidChallengeCode) => {
+                pending.wrong_codes += 1;
+                return Err(FlowError::WrongCode(self.max_attempts.saturating_sub(pending.wrong_codes)));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        self.complete(&pending.flow, &verified).await
+    }
+
+    async fn complete(&self, flow: &Flow, verified: &Challenge) -> Result<Completed, FlowError> {
+        let email = flow.email()?;
+        if verified.purpose.as_str() != flow.purpose() || verified.email.normalized() != email.normalized() {
+            return Err(FlowError::Mismatch);
+        }
+        match flow {
+            Flow::Signup { name, .. } => {
+                let name = DisplayName::parse(name).map_err(|e| FlowError::Invalid(e.0))?;
+                let user = self.users.create_verified(&email, &name).await?;
+                Ok(Completed::SignedIn(user.id))
+            }
+            Flow::Login { .. } => {
+                let user = self.users.find_by_email(&email).await?.ok_or(FlowError::Gone)?;
+                expect_subject(verified, user.id)?;
+                Ok(Completed::SignedIn(user.id))
+            }
+            Flow::EmailChange { account, .. } => {
+                expect_subject(verified, *account)?;
+                let user = self.users.find(*account).await?.ok_or(FlowError::Gone)?;
+                self.users.change_email(*account, &email).await?;
+                let notice = emails::email_changed(&user.email, &email, &self.base_url);
+                if let Err(err) = self.mailer.send(&notice).await {
+                    tracing::error!(error = %err, "could not send the email-change notice to the old address");
+                }
+                Ok(Completed::EmailChanged(*account))
+            }
+        }
+    }
+
+    /// Abandons the pending code.
+    pub async fn cancel(&self, pending: &Pending) -> Result<(), FlowError> {
+        Ok(self.client.delete(&pending.challenge_id).await?)
+    }
+}
+
+/// The challenge's `userId` for an account.
+fn subject_of(account: AccountId) -> UserId {
+    UserId::parse(&account.to_string()).expect("a UUID is a valid userId")
+}
+
+fn expect_subject(verified: &Challenge, account: AccountId) -> Result<(), FlowError> {
+    match &verified.user_id {
+        Some(user) if *user == subject_of(account) => Ok(()),
+        _ => Err(FlowError::Mismatch),
+    }
+}

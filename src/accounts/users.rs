@@ -1,0 +1,174 @@
+//! Accounts: one per email address (compared case-insensitively), identified by a UUID that is
+//! also the WebAuthn user handle.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::challenges::generate;
+use crate::challenges::model::{EmailAddress, InvalidInput};
+use crate::clock::Clock;
+use crate::db::Database;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountId(uuid::Uuid);
+
+impl AccountId {
+    fn random() -> Self {
+        let bytes: [u8; 16] = generate::key_bytes(16).try_into().unwrap_or([0; 16]);
+        Self(uuid::Builder::from_random_bytes(bytes).into_uuid())
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        uuid::Uuid::parse_str(raw).ok().map(Self)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// What the account holder is called: 1–128 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(InvalidInput("Enter your name.".into()));
+        }
+        if name.chars().count() > 128 || name.chars().any(char::is_control) {
+            return Err(InvalidInput("Your name must be at most 128 characters, on one line.".into()));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: AccountId,
+    pub email: EmailAddress,
+    pub name: String,
+    pub email_verified_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// The address belongs to another account.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("This email address is already used by another account.")]
+    EmailTaken,
+    #[error("storage failed")]
+    Storage(#[from] sqlx::Error),
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    email: String,
+    name: String,
+    email_verified_at: Option<i64>,
+    created_at: i64,
+}
+
+impl Row {
+    fn into_user(self) -> Result<User, sqlx::Error> {
+        let corrupt = |what: &str| sqlx::Error::Decode(format!("stored user has an invalid {what}").into());
+        Ok(User {
+            id: AccountId::parse(&self.id).ok_or_else(|| corrupt("id"))?,
+            email: EmailAddress::parse(&self.email).map_err(|_| corrupt("email"))?,
+            name: self.name,
+            email_verified_at: self.email_verified_at,
+            created_at: self.created_at,
+        })
+    }
+}
+
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+const COLUMNS: &str = "id, email, name, email_verified_at, created_at";
+
+#[derive(Clone)]
+pub struct Users {
+    db: Database,
+    clock: Clock,
+}
+
+impl Users {
+    pub fn new(db: Database, clock: Clock) -> Self {
+        Self { db, clock }
+    }
+
+    pub async fn find(&self, id: AccountId) -> Result<Option<User>, sqlx::Error> {
+        sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(self.db.reader())
+            .await?
+            .map(Row::into_user)
+            .transpose()
+    }
+
+    pub async fn find_by_email(&self, email: &EmailAddress) -> Result<Option<User>, sqlx::Error> {
+        sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM users WHERE email_key = ?"))
+            .bind(email.normalized())
+            .fetch_optional(self.db.reader())
+            .await?
+            .map(Row::into_user)
+            .transpose()
+    }
+
+    /// Creates an account whose email was just proven.
+    pub async fn create_verified(&self, email: &EmailAddress, name: &DisplayName) -> Result<User, AccountError> {
+        let (id, now) = (AccountId::random(), self.clock.now_ms());
+        sqlx::query(
+            "INSERT INTO users (id, email, email_key, name, email_verified_at, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(email.as_str())
+        .bind(email.normalized())
+        .bind(name.as_str())
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .execute(self.db.writer())
+        .await
+        .map_err(|err| if is_unique_violation(&err) { AccountError::EmailTaken } else { err.into() })?;
+        Ok(User {
+            id,
+            email: email.clone(),
+            name: name.as_str().to_owned(),
+            email_verified_at: Some(now),
+            created_at: now,
+        })
+    }
+
+    /// Moves the account to a newly proven address.
+    pub async fn change_email(&self, id: AccountId, email: &EmailAddress) -> Result<(), AccountError> {
+        let now = self.clock.now_ms();
+        sqlx::query("UPDATE users SET email = ?, email_key = ?, email_verified_at = ?, updated_at = ? WHERE id = ?")
+            .bind(email.as_str())
+            .bind(email.normalized())
+            .bind(now)
+            .bind(now)
+            .bind(id.to_string())
+            .execute(self.db.writer())
+            .await
+            .map_err(|err| if is_unique_violation(&err) { AccountError::EmailTaken } else { err.into() })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,39 @@
+//! `/dev/mailbox`: every email the app sent, newest first, as the recipient would see it.
+//! Only mounted in development without SMTP, so a browser demo needs no mail server.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use maud::html;
+
+use super::account::format_time;
+use super::error::AppError;
+use super::layout::{Chrome, page};
+use super::respond::html;
+use crate::mail::DevMailbox;
+
+const SHOWN: u32 = 50;
+
+pub async fn list(mailbox: web::Data<DevMailbox>, chrome: Chrome) -> Result<HttpResponse, AppError> {
+    let messages = mailbox.list(SHOWN).await?;
+    Ok(html(
+        StatusCode::OK,
+        page(
+            "Development mailbox",
+            &chrome,
+            html! {
+                h1 { "Development mailbox" }
+                p { "Every email the app sent (newest first, up to " (SHOWN) "). Set SMTP_URL to send real mail instead." }
+                @if messages.is_empty() { p { "Nothing has been sent yet." } }
+                @for message in &messages {
+                    article.message data-recipient=(message.recipient) {
+                        h2 { (message.subject) }
+                        p.meta { "To " strong.recipient { (message.recipient) } " · " (format_time(message.sent_at)) }
+                        // The HTML part runs in a sandbox with no scripts, as mail clients do.
+                        iframe sandbox="" title=(format!("HTML of: {}", message.subject)) srcdoc=(message.html) {}
+                        details { summary { "Plain text" } pre.text { (message.text) } }
+                    }
+                }
+            },
+        ),
+    ))
+}

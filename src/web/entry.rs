@@ -1,0 +1,123 @@
+//! Where the email-code flows start: the sign-up and login forms.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::AppState;
+use super::csrf_form::CsrfForm;
+use super::error::AppError;
+use super::layout::{Chrome, csrf_field, email_field, error_message, page};
+use super::respond::{html, see_other, status_of};
+use super::session::AppSession;
+use crate::accounts::flows::Flow;
+use crate::accounts::users::DisplayName;
+use crate::challenges::model::EmailAddress;
+
+#[derive(Deserialize, Default)]
+pub struct SignupForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginForm {
+    #[serde(default)]
+    pub email: String,
+}
+
+fn signup_page(chrome: &Chrome, form: &SignupForm, error: Option<&str>) -> Markup {
+    page(
+        "Sign up",
+        chrome,
+        html! {
+            h1 { "Create an account" }
+            p { "We'll email you a code to confirm the address. No password needed." }
+            (error_message(error))
+            form method="post" action="/signup" {
+                (csrf_field(&chrome.csrf))
+                (email_field("Email", &form.email))
+                label { "Name" input type="text" name="name" value=(form.name) required maxlength="128" autocomplete="name"; }
+                button type="submit" { "Send me a code" }
+            }
+            p { "Already have an account? " a href="/login" { "Log in" } }
+        },
+    )
+}
+
+fn login_page(chrome: &Chrome, form: &LoginForm, error: Option<&str>) -> Markup {
+    page(
+        "Log in",
+        chrome,
+        html! {
+            h1 { "Log in" }
+            p { "Enter your email and we'll send you a sign-in code." }
+            (error_message(error))
+            form method="post" action="/login" {
+                (csrf_field(&chrome.csrf))
+                (email_field("Email", &form.email))
+                button type="submit" { "Send me a code" }
+            }
+            p { "New here? " a href="/signup" { "Create an account" } }
+        },
+    )
+}
+
+pub async fn signup_form(chrome: Chrome) -> HttpResponse {
+    if chrome.user.is_some() {
+        return see_other("/account");
+    }
+    html(StatusCode::OK, signup_page(&chrome, &SignupForm::default(), None))
+}
+
+pub async fn login_form(chrome: Chrome) -> HttpResponse {
+    if chrome.user.is_some() {
+        return see_other("/account");
+    }
+    html(StatusCode::OK, login_page(&chrome, &LoginForm::default(), None))
+}
+
+pub async fn signup(
+    state: web::Data<AppState>,
+    session: AppSession,
+    chrome: Chrome,
+    CsrfForm(form): CsrfForm<SignupForm>,
+) -> Result<HttpResponse, AppError> {
+    let parsed = EmailAddress::parse(&form.email)
+        .map_err(|e| e.0)
+        .and_then(|email| DisplayName::parse(&form.name).map(|name| (email, name)).map_err(|e| e.0));
+    let (email, name) = match parsed {
+        Ok(valid) => valid,
+        Err(message) => return Ok(html(StatusCode::BAD_REQUEST, signup_page(&chrome, &form, Some(&message)))),
+    };
+    let flow = Flow::Signup { email: email.to_string(), name: name.as_str().to_owned() };
+    match state.flows.start(flow).await {
+        Ok(pending) => {
+            session.set_pending(&pending)?;
+            Ok(see_other("/verify"))
+        }
+        Err(err) => Ok(html(status_of(&err), signup_page(&chrome, &form, Some(&err.to_string())))),
+    }
+}
+
+pub async fn login(
+    state: web::Data<AppState>,
+    session: AppSession,
+    chrome: Chrome,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let email = match EmailAddress::parse(&form.email) {
+        Ok(email) => email,
+        Err(e) => return Ok(html(StatusCode::BAD_REQUEST, login_page(&chrome, &form, Some(&e.0)))),
+    };
+    match state.flows.start(Flow::Login { email: email.to_string() }).await {
+        Ok(pending) => {
+            session.set_pending(&pending)?;
+            Ok(see_other("/verify"))
+        }
+        Err(err) => Ok(html(status_of(&err), login_page(&chrome, &form, Some(&err.to_string())))),
+    }
+}

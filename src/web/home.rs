@@ -1,0 +1,29 @@
+//! The front page: what the demo shows and where each flow starts.
+
+use maud::{Markup, html};
+
+use super::layout::{Chrome, page};
+
+pub async fn home(chrome: Chrome) -> Markup {
+    let signed_in = chrome.user.is_some();
+    page(
+        "Home",
+        &chrome,
+        html! {
+            h1 { "Mailbox challenges, end to end" }
+            p {
+                "This app shows email one-time codes done properly: each code expires, allows a few attempts, "
+                "works once, and is useless without a secret that only this server holds."
+            }
+            ul.flows {
+                @if signed_in {
+                    li { a href="/account" { "Your account" } " — your details, and changing your email with a code." }
+                } @else {
+                    li { a href="/signup" { "Sign up" } " — prove your email with a code; the account is created verified." }
+                    li { a href="/login" { "Log in" } " — passwordless, with a code sent to your email." }
+                }
+                li { a href="/dev/mailbox" { "Development mailbox" } " — every email the app sent, when no SMTP server is set." }
+            }
+        },
+    )
+}

@@ -1,0 +1,87 @@
+//! The page shell and the form pieces every page shares.
+
+use maud::{DOCTYPE, Markup, html};
+
+use crate::accounts::users::User;
+
+/// What every page shows around its content: the signed-in account, the sign-out form's CSRF
+/// token and a one-shot notice.
+pub struct Chrome {
+    pub user: Option<User>,
+    pub csrf: String,
+    pub notice: Option<String>,
+}
+
+fn document(title: &str, header: Markup, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                title { (title) " · Mailbox challenges demo" }
+                link rel="stylesheet" href="/static/app.css";
+            }
+            body {
+                (header)
+                main { (content) }
+                footer { "A reference app for email one-time codes and passkeys." }
+            }
+        }
+    }
+}
+
+pub fn page(title: &str, chrome: &Chrome, content: Markup) -> Markup {
+    let header = html! {
+        header.site {
+            a.brand href="/" { "Mailbox challenges" }
+            nav {
+                @if let Some(user) = &chrome.user {
+                    a href="/account" { (user.email.as_str()) }
+                    form.inline method="post" action="/logout" {
+                        (csrf_field(&chrome.csrf))
+                        button.link type="submit" { "Sign out" }
+                    }
+                } @else {
+                    a href="/login" { "Log in" }
+                    a href="/signup" { "Sign up" }
+                }
+            }
+        }
+    };
+    let content = html! {
+        @if let Some(notice) = &chrome.notice {
+            p.notice role="status" { (notice) }
+        }
+        (content)
+    };
+    document(title, header, content)
+}
+
+/// A page without session details, for errors.
+pub fn bare_page(title: &str, content: Markup) -> Markup {
+    document(title, html! { header.site { a.brand href="/" { "Mailbox challenges" } } }, content)
+}
+
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
+}
+
+pub fn error_message(error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(error) = error {
+            p.error role="alert" { (error) }
+        }
+    }
+}
+
+/// A labelled email input.
+pub fn email_field(label: &str, value: &str) -> Markup {
+    html! {
+        label {
+            (label)
+            input type="email" name="email" value=(value) required autocomplete="email webauthn" maxlength="254";
+        }
+    }
+}

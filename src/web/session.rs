@@ -1,0 +1,110 @@
+//! The typed session: who is signed in, the pending code, the CSRF token and a one-shot notice.
+//! Its state lives server-side (see `accounts::session_store`); the cookie holds only a key.
+
+use std::future::{Ready, ready};
+
+use actix_session::{Session, SessionExt};
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::error::AppError;
+use crate::accounts::flows::Pending;
+use crate::accounts::session_store::USER_ID_KEY;
+use crate::accounts::users::AccountId;
+use crate::challenges::generate;
+use crate::challenges::hashing::same_hash;
+
+const SIGNED_IN_AT: &str = "signed_in_at";
+const PENDING: &str = "pending";
+const CSRF: &str = "csrf";
+const NOTICE: &str = "notice";
+
+pub struct AppSession(Session);
+
+impl FromRequest for AppSession {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self(req.get_session())))
+    }
+}
+
+impl AppSession {
+    /// A value that fails to decode is treated as absent: the state is ours, so that only
+    /// happens after a format change, and starting over is the safe answer.
+    fn read<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.0.get(key).ok().flatten()
+    }
+
+    fn write<T: serde::Serialize>(&self, key: &str, value: T) -> Result<(), AppError> {
+        self.0.insert(key, value).map_err(|e| AppError::Unexpected(anyhow::anyhow!("session write failed: {e}")))
+    }
+
+    pub fn user_id(&self) -> Option<AccountId> {
+        self.read(USER_ID_KEY)
+    }
+
+    /// When the user last proved who they are (epoch ms).
+    pub fn signed_in_at(&self) -> Option<i64> {
+        self.read(SIGNED_IN_AT)
+    }
+
+    /// Signs in under a new session key, so a key planted before sign-in is worth nothing.
+    pub fn sign_in(&self, user: AccountId, now_ms: i64) -> Result<(), AppError> {
+        self.0.renew();
+        self.0.remove(PENDING);
+        self.0.remove(CSRF);
+        self.write(USER_ID_KEY, user)?;
+        self.write(SIGNED_IN_AT, now_ms)
+    }
+
+    /// Ends the session here and in the store.
+    pub fn sign_out(&self) {
+        self.0.purge();
+    }
+
+    pub fn pending(&self) -> Option<Pending> {
+        self.read(PENDING)
+    }
+
+    pub fn set_pending(&self, pending: &Pending) -> Result<(), AppError> {
+        self.write(PENDING, pending)
+    }
+
+    pub fn clear_pending(&self) {
+        self.0.remove(PENDING);
+    }
+
+    /// The session's CSRF token, made on first use.
+    pub fn csrf_token(&self) -> Result<String, AppError> {
+        if let Some(token) = self.read::<String>(CSRF) {
+            return Ok(token);
+        }
+        let token = URL_SAFE_NO_PAD.encode(generate::key_bytes(32));
+        self.write(CSRF, &token)?;
+        Ok(token)
+    }
+
+    /// Refuses a form whose token is missing or is not this session's.
+    pub fn check_csrf(&self, given: &str) -> Result<(), AppError> {
+        match self.read::<String>(CSRF) {
+            Some(expected) if same_hash(expected.as_bytes(), given.as_bytes()) => Ok(()),
+            _ => Err(AppError::Csrf),
+        }
+    }
+
+    pub fn set_notice(&self, text: &str) -> Result<(), AppError> {
+        self.write(NOTICE, text)
+    }
+
+    /// The notice, removed as it is read so it shows once.
+    pub fn take_notice(&self) -> Option<String> {
+        let notice = self.read(NOTICE);
+        if notice.is_some() {
+            self.0.remove(NOTICE);
+        }
+        notice
+    }
+}

@@ -1,0 +1,192 @@
+//! The code page every flow shares: enter the code, ask for a new one, or cancel. It is rebuilt
+//! from the session and the service on every load, so a reload or a new tab restores it.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::AppState;
+use super::csrf_form::{CsrfForm, NoFields};
+use super::error::AppError;
+use super::layout::{Chrome, csrf_field, error_message, page};
+use super::respond::{html, see_other, status_of};
+use super::session::AppSession;
+use crate::accounts::flows::{Completed, Flow, FlowError, Pending};
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+fn heading(flow: &Flow) -> &'static str {
+    match flow {
+        Flow::Signup { .. } => "Confirm your email",
+        Flow::Login { .. } => "Enter your sign-in code",
+        Flow::EmailChange { .. } => "Confirm your new email",
+    }
+}
+
+/// What the code page shows besides the form.
+struct CodePage<'a> {
+    flow: &'a Flow,
+    masked_email: String,
+    expired: bool,
+    resend_wait: u64,
+    error: Option<&'a str>,
+}
+
+fn code_page(chrome: &Chrome, view: CodePage<'_>) -> Markup {
+    page(
+        heading(view.flow),
+        chrome,
+        html! {
+            h1 { (heading(view.flow)) }
+            p { "We sent a 6-digit code to " strong.mailbox { (view.masked_email) } ". It may take a minute to arrive." }
+            (error_message(view.error))
+            @if view.expired {
+                p.error role="alert" { "This code has expired. Ask for a new one below." }
+            }
+            form method="post" action="/verify" {
+                (csrf_field(&chrome.csrf))
+                label {
+                    "Code"
+                    input.code type="text" name="code" required autofocus autocomplete="one-time-code"
+                        inputmode="numeric" pattern="[0-9]{6}" maxlength="6" placeholder="123456";
+                }
+                button type="submit" { "Continue" }
+            }
+            div.secondary {
+                form.inline method="post" action="/verify/resend" {
+                    (csrf_field(&chrome.csrf))
+                    button.link type="submit" data-cooldown=(view.resend_wait) { "Send a new code" }
+                    @if view.resend_wait > 0 {
+                        span.cooldown { " (available in " span.seconds { (view.resend_wait) } " seconds)" }
+                    }
+                }
+                form.inline method="post" action="/verify/cancel" {
+                    (csrf_field(&chrome.csrf))
+                    button.link type="submit" { "Cancel" }
+                }
+            }
+            script src="/static/app.js" defer {}
+        },
+    )
+}
+
+/// A page for a pending code that can no longer be used: the only way on is to start over.
+fn start_over_page(chrome: &Chrome, message: &str, start: &str) -> Markup {
+    page(
+        "Start over",
+        chrome,
+        html! {
+            h1 { "Let's start over" }
+            p.error role="alert" { (message) }
+            p { a.button href=(start) { "Start again" } }
+        },
+    )
+}
+
+/// Renders the code page for `pending`, reading the challenge back from the service.
+async fn show(
+    state: &AppState,
+    session: &AppSession,
+    chrome: &Chrome,
+    pending: &Pending,
+    status: StatusCode,
+    error: Option<&str>,
+) -> HttpResponse {
+    match state.flows.read(pending).await {
+        Ok(challenge) => {
+            let view = CodePage {
+                flow: &pending.flow,
+                masked_email: challenge.email.masked(),
+                expired: state.flows.is_expired(&challenge),
+                resend_wait: state.flows.resend_wait(pending),
+                error,
+            };
+            html(status, code_page(chrome, view))
+        }
+        Err(err @ FlowError::Gone) => {
+            session.clear_pending();
+            html(StatusCode::BAD_REQUEST, start_over_page(chrome, &err.to_string(), pending.flow.start_path()))
+        }
+        Err(err) => html(status_of(&err), start_over_page(chrome, &err.to_string(), pending.flow.start_path())),
+    }
+}
+
+pub async fn code_form(state: web::Data<AppState>, session: AppSession, chrome: Chrome) -> HttpResponse {
+    match session.pending() {
+        Some(pending) => show(&state, &session, &chrome, &pending, StatusCode::OK, None).await,
+        None => see_other("/"),
+    }
+}
+
+pub async fn submit_code(
+    state: web::Data<AppState>,
+    session: AppSession,
+    chrome: Chrome,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let Some(mut pending) = session.pending() else {
+        return Ok(see_other("/"));
+    };
+    match state.flows.verify(&mut pending, &form.code).await {
+        Ok(Completed::SignedIn(account)) => {
+            session.sign_in(account, state.clock.now_ms())?;
+            Ok(see_other("/account"))
+        }
+        Ok(Completed::EmailChanged(_)) => {
+            session.clear_pending();
+            session.set_notice("Your email address was changed.")?;
+            Ok(see_other("/account"))
+        }
+        Err(err @ (FlowError::WrongCode(_) | FlowError::Expired)) => {
+            session.set_pending(&pending)?;
+            Ok(show(&state, &session, &chrome, &pending, status_of(&err), Some(&err.to_string())).await)
+        }
+        Err(err @ (FlowError::Unavailable(_) | FlowError::Storage(_))) => {
+            Ok(show(&state, &session, &chrome, &pending, status_of(&err), Some(&err.to_string())).await)
+        }
+        Err(err) => {
+            session.clear_pending();
+            Ok(html(status_of(&err), start_over_page(&chrome, &err.to_string(), pending.flow.start_path())))
+        }
+    }
+}
+
+pub async fn resend(
+    state: web::Data<AppState>,
+    session: AppSession,
+    chrome: Chrome,
+    _: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let Some(pending) = session.pending() else {
+        return Ok(see_other("/"));
+    };
+    match state.flows.resend(&pending).await {
+        Ok(fresh) => {
+            session.set_pending(&fresh)?;
+            session.set_notice("We sent you a new code. Earlier codes no longer work.")?;
+            Ok(see_other("/verify"))
+        }
+        Err(err) => Ok(show(&state, &session, &chrome, &pending, status_of(&err), Some(&err.to_string())).await),
+    }
+}
+
+pub async fn cancel(
+    state: web::Data<AppState>,
+    session: AppSession,
+    _: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let Some(pending) = session.pending() else {
+        return Ok(see_other("/"));
+    };
+    session.clear_pending();
+    if let Err(err) = state.flows.cancel(&pending).await {
+        // The challenge expires by itself; the person should not be stuck on it.
+        tracing::warn!(error = %err, "could not delete a cancelled challenge");
+    }
+    Ok(see_other(pending.flow.start_path()))
+}
