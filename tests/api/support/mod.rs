@@ -1,6 +1,7 @@
 //! What every test needs: the service on real loopback ports with its own SQLite file, a manual
 //! clock, and clients of both adapters.
 
+pub mod app;
 pub mod smtp_server;
 
 use std::collections::HashMap;

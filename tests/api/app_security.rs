@@ -1,0 +1,1 @@
+//! Attacks on the sample app: CSRF, sessions, enumeration, injection, throttling, failures.

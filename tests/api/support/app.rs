@@ -1,0 +1,186 @@
+//! The sample app on a loopback port, mail going through lettre to a real SMTP server, and
+//! browsers: HTTP clients with their own cookie jars that read codes from the received mail.
+
+use std::time::Duration;
+
+use mailbox::clock::Clock;
+use mailbox::startup::Application;
+use reqwest::StatusCode;
+use reqwest::header::LOCATION;
+
+use super::smtp_server::{ReceivedEmail, SmtpServer};
+use super::{START_MS, test_settings};
+
+pub const MAIL_WAIT: Duration = Duration::from_secs(5);
+
+pub struct TestApp {
+    pub base: String,
+    pub api_url: String,
+    pub clock: Clock,
+    pub db: mailbox::db::Database,
+    pub smtp: SmtpServer,
+    _dir: tempfile::TempDir,
+}
+
+/// A page as the browser received it.
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Page {
+    pub fn redirects_to(&self, path: &str) -> bool {
+        self.status == StatusCode::SEE_OTHER && self.location.as_deref() == Some(path)
+    }
+}
+
+impl TestApp {
+    /// The app with a manual clock, SMTP to a server of its own, and a generous throttle.
+    pub async fn spawn(overrides: &[(&str, &str)]) -> Self {
+        let smtp = SmtpServer::start().await;
+        let smtp_url = smtp.url();
+        let mut all = vec![("SMTP_URL", smtp_url.as_str()), ("APP_THROTTLE_PER_MINUTE", "10000")];
+        all.extend_from_slice(overrides);
+        Self::spawn_with(smtp, &all).await
+    }
+
+    pub async fn spawn_with(smtp: SmtpServer, overrides: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Clock::manual(START_MS);
+        let settings = test_settings(&dir, overrides);
+        let app = Application::build_with_clock(settings, clock.clone()).await.expect("app builds");
+        let base = format!("http://{}", app.app_addr());
+        let api_url = app.api_addr().map(|a| format!("http://{a}")).unwrap_or_default();
+        let db = app.db.clone();
+        app.spawn();
+        Self { base, api_url, clock, db, smtp, _dir: dir }
+    }
+
+    pub fn browser(&self) -> Browser {
+        mailbox::tls::install_ring_provider();
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Browser { http, base: self.base.clone() }
+    }
+
+    /// The newest email to `to`, waiting for it to arrive.
+    pub async fn mail_to(&self, to: &str) -> ReceivedEmail {
+        self.smtp.wait_for(to, MAIL_WAIT).await.unwrap_or_else(|| panic!("no email to {to}"))
+    }
+
+    /// The code in the newest email to `to`.
+    pub async fn code_for(&self, to: &str) -> String {
+        let mail = self.mail_to(to).await;
+        find_code(&mail.text).unwrap_or_else(|| panic!("no code in the email to {to}: {}", mail.text))
+    }
+
+    /// How many emails `to` has received.
+    pub fn mail_count(&self, to: &str) -> usize {
+        self.smtp.received().iter().filter(|m| m.envelope_to.iter().any(|r| r.eq_ignore_ascii_case(to))).count()
+    }
+
+    /// A browser that signed up as `email` and is signed in.
+    pub async fn signed_up(&self, email: &str, name: &str) -> Browser {
+        let browser = self.browser();
+        assert!(browser.signup(email, name).await.redirects_to("/verify"));
+        let code = self.code_for(email).await;
+        assert!(browser.submit_code(&code).await.redirects_to("/account"));
+        browser
+    }
+}
+
+/// The first run of exactly six digits.
+pub fn find_code(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(5)).find_map(|i| {
+        let run = &bytes[i..i + 6];
+        let before = i.checked_sub(1).map(|j| bytes[j].is_ascii_digit()).unwrap_or(false);
+        let after = bytes.get(i + 6).is_some_and(u8::is_ascii_digit);
+        (run.iter().all(u8::is_ascii_digit) && !before && !after).then(|| String::from_utf8_lossy(run).into_owned())
+    })
+}
+
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Browser {
+    async fn page(response: reqwest::Response) -> Page {
+        let status = response.status();
+        let location = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Page { status, location, body: response.text().await.unwrap_or_default() }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        Self::page(self.http.get(format!("{}{path}", self.base)).send().await.expect("GET")).await
+    }
+
+    /// The session's CSRF token, as a form on any page carries it.
+    pub async fn csrf(&self) -> String {
+        let page = self.get("/login").await;
+        let page = if page.body.contains("name=\"csrf\"") { page } else { self.get("/account").await };
+        csrf_in(&page.body).expect("a form with a CSRF token")
+    }
+
+    /// Posts a form with this session's CSRF token.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.csrf().await;
+        let mut form: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
+        form.extend_from_slice(fields);
+        self.post_raw(path, &form).await
+    }
+
+    /// Posts exactly these fields (no token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        Self::page(self.http.post(format!("{}{path}", self.base)).form(fields).send().await.expect("POST")).await
+    }
+
+    pub async fn signup(&self, email: &str, name: &str) -> Page {
+        self.post("/signup", &[("email", email), ("name", name)]).await
+    }
+
+    pub async fn login(&self, email: &str) -> Page {
+        self.post("/login", &[("email", email)]).await
+    }
+
+    pub async fn submit_code(&self, code: &str) -> Page {
+        self.post("/verify", &[("code", code)]).await
+    }
+
+    pub async fn resend(&self) -> Page {
+        self.post("/verify/resend", &[]).await
+    }
+
+    pub async fn cancel(&self) -> Page {
+        self.post("/verify/cancel", &[]).await
+    }
+
+    pub async fn change_email(&self, new_email: &str) -> Page {
+        self.post("/account/email", &[("email", new_email)]).await
+    }
+
+    pub async fn logout(&self) -> Page {
+        self.post("/logout", &[]).await
+    }
+
+    /// Whether the account page opens (a signed-in session).
+    pub async fn is_signed_in(&self) -> bool {
+        self.get("/account").await.status == StatusCode::OK
+    }
+}
+
+pub fn csrf_in(body: &str) -> Option<String> {
+    let start = body.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    let end = body[start..].find('"')?;
+    Some(body[start..start + end].to_owned())
+}
+
+/// A code that is not `code`.
+pub fn wrong(code: &str) -> &'static str {
+    if code == "000000" { "111111" } else { "000000" }
+}
