@@ -8,6 +8,7 @@ pub mod clock;
 pub mod db;
 pub mod keys;
 pub mod mail;
+pub mod passkeys;
 pub mod settings;
 pub mod startup;
 pub mod tls;

@@ -81,6 +81,8 @@ pub struct Settings {
     pub smtp_url: Option<SecretText>,
     pub mail_from: Mailbox,
     pub policy: Policy,
+    /// How long a recovery session may enrol a new passkey.
+    pub recovery_ttl: Duration,
     /// POSTs allowed per client IP per minute on the app's forms.
     pub throttle_per_minute: u32,
     /// `None` in development: generated and stored on first start.
@@ -215,6 +217,7 @@ impl Settings {
         let max_attempts = r.count("CHALLENGE_MAX_ATTEMPTS", 5);
         let create_limit = r.count("CHALLENGE_RATE_LIMIT_MAX", 5);
         let create_window = r.seconds("CHALLENGE_RATE_LIMIT_WINDOW_SECONDS", 600);
+        let recovery_ttl = r.seconds("RECOVERY_SESSION_SECONDS", 600);
         let throttle_per_minute = r.count("APP_THROTTLE_PER_MINUTE", 30);
         let challenge_hash_key = r.key("CHALLENGE_HASH_KEY", 32);
         let session_key = r.key("SESSION_KEY", 64);
@@ -253,6 +256,7 @@ impl Settings {
                 create_window: create_window.ok_or_else(missing)?,
                 ..Policy::default()
             },
+            recovery_ttl: recovery_ttl.ok_or_else(missing)?,
             throttle_per_minute: throttle_per_minute.ok_or_else(missing)?,
             challenge_hash_key,
             session_key,

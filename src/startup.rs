@@ -23,9 +23,11 @@ use crate::client::{ChallengeClient, HttpClient, HttpClientConfig, InProcessClie
 use crate::clock::Clock;
 use crate::db::Database;
 use crate::mail::DevMailbox;
+use crate::passkeys::Passkeys;
+use crate::passkeys::ceremonies::Ceremonies;
 use crate::settings::Settings;
 use crate::web::throttle::{self, Throttle};
-use crate::web::{self as site, AppState};
+use crate::web::{self as site, AppState, recovery};
 use crate::{keys, mail, tls};
 
 const PURGE_EVERY: Duration = Duration::from_secs(60);
@@ -71,10 +73,11 @@ impl Application {
             NonZeroU32::new(settings.throttle_per_minute).unwrap_or(NonZeroU32::MIN),
             NonZeroU32::new(settings.throttle_per_minute.min(10)).unwrap_or(NonZeroU32::MIN),
         );
+        let passkeys = Passkeys::new(&settings.app_base_url, db.clone(), clock.clone())?;
         let background = vec![
             service.spawn_purge(PURGE_EVERY),
             throttle.spawn_cleanup(PURGE_EVERY),
-            spawn_session_purge(sessions.clone()),
+            spawn_session_purge(sessions.clone(), passkeys.ceremonies().clone()),
         ];
         let site = Site {
             state: web::Data::new(AppState {
@@ -87,7 +90,10 @@ impl Application {
                     settings.policy.max_attempts,
                 ),
                 users: Users::new(db.clone(), clock.clone()),
+                passkeys: passkeys.clone(),
+                sessions: sessions.clone(),
                 clock: clock.clone(),
+                recovery_ttl: settings.recovery_ttl,
             }),
             dev_mailbox: (settings.smtp_url.is_none() && !settings.is_production())
                 .then(|| DevMailbox::new(db.clone(), clock.clone())),
@@ -152,13 +158,17 @@ fn challenge_client(settings: &Settings, service: &ChallengeService) -> anyhow::
     })
 }
 
-fn spawn_session_purge(sessions: SqliteSessionStore) -> tokio::task::JoinHandle<()> {
+/// Removes expired sessions and WebAuthn ceremonies.
+fn spawn_session_purge(sessions: SqliteSessionStore, ceremonies: Ceremonies) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PURGE_EVERY);
         loop {
             tick.tick().await;
             if let Err(err) = sessions.purge_expired().await {
                 tracing::warn!(error = %err, "session purge failed; will retry");
+            }
+            if let Err(err) = ceremonies.purge_expired().await {
+                tracing::warn!(error = %err, "ceremony purge failed; will retry");
             }
         }
     })
@@ -189,6 +199,7 @@ fn serve_app(addr: SocketAddr, site: Site) -> anyhow::Result<(SocketAddr, Server
         App::new()
             .app_data(site.state.clone())
             .app_data(site.throttle.clone())
+            .wrap(from_fn(recovery::confine_recovery))
             .wrap(from_fn(throttle::limit_posts))
             .wrap(sessions)
             .wrap(security_headers())

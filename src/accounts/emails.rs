@@ -62,7 +62,7 @@ pub fn no_account(to: &EmailAddress, base_url: &str) -> OutgoingEmail {
     Notice {
         subject: "There is no account for this email",
         paragraphs: vec![
-            "Someone asked for a code to sign in to an account with this email address, but there is no account for it.".into(),
+            "Someone asked for a code to sign in to (or recover) an account with this email address, but there is no account for it.".into(),
             "If it was you, you may have used another address, or you can create an account. If it wasn't, you can ignore this email.".into(),
         ],
         link: Some(("Create an account", format!("{base_url}/signup"))),
@@ -81,6 +81,20 @@ pub fn email_changed(old: &EmailAddress, new: &EmailAddress, base_url: &str) -> 
         link: Some(("Review your account", format!("{base_url}/account"))),
     }
     .to(old)
+}
+
+/// To the account's address after a passkey was added through email recovery, so that the
+/// owner learns of it if it was not them.
+pub fn passkey_added_through_recovery(to: &EmailAddress, when: &str, base_url: &str) -> OutgoingEmail {
+    Notice {
+        subject: "A passkey was added to your account",
+        paragraphs: vec![
+            format!("A new passkey was added to your account on {when}, after a code sent to this address was used to recover the account."),
+            "If this was you, there is nothing to do. If it wasn't, someone can read your email: secure your mailbox, then recover your account again and remove the passkeys you don't recognise.".into(),
+        ],
+        link: Some(("Review your passkeys", format!("{base_url}/account"))),
+    }
+    .to(to)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
-//! The email-code flows (sign up, passwordless login, email change), apart from HTTP: what
+//! The email-code flows (sign up, passwordless login, email change, account recovery), apart from HTTP: what
 //! challenge each asks for, what email it sends, and what it checks after verification.
 //!
-//! No enumeration: sign-up and login always create a challenge and send one email, so the
+//! No enumeration: sign-up, login and recovery always create a challenge and send one email, so the
 //! answer looks the same whether or not the address has an account; an address that does not
 //! qualify gets a notice instead of a code.
 
@@ -29,6 +29,7 @@ pub enum Flow {
     Signup { email: String, name: String },
     Login { email: String },
     EmailChange { account: AccountId, new_email: String },
+    Recovery { email: String },
 }
 
 impl Flow {
@@ -37,13 +38,14 @@ impl Flow {
             Self::Signup { .. } => "signup",
             Self::Login { .. } => "login",
             Self::EmailChange { .. } => "email-change",
+            Self::Recovery { .. } => "account-recovery",
         }
     }
 
     /// The address the code goes to.
     pub fn email(&self) -> Result<EmailAddress, FlowError> {
         let raw = match self {
-            Self::Signup { email, .. } | Self::Login { email } => email,
+            Self::Signup { email, .. } | Self::Login { email } | Self::Recovery { email } => email,
             Self::EmailChange { new_email, .. } => new_email,
         };
         EmailAddress::parse(raw).map_err(|e| FlowError::Invalid(e.0))
@@ -55,6 +57,7 @@ impl Flow {
             Self::Signup { .. } => "/signup",
             Self::Login { .. } => "/login",
             Self::EmailChange { .. } => "/account/email",
+            Self::Recovery { .. } => "/recover",
         }
     }
 }
@@ -75,6 +78,8 @@ pub struct Pending {
 pub enum Completed {
     SignedIn(AccountId),
     EmailChanged(AccountId),
+    /// The mailbox of the account was proven: the person may enrol a new passkey.
+    Recovered(AccountId),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +163,14 @@ impl Flows {
         &self.client
     }
 
+    pub fn mailer(&self) -> &Arc<dyn Mailer> {
+        &self.mailer
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// Creates the challenge for `flow` and sends its email.
     pub async fn start(&self, flow: Flow) -> Result<Pending, FlowError> {
         let email = flow.email()?;
@@ -172,7 +185,7 @@ impl Flows {
                     None => Delivery::Code,
                 }
             }
-            Flow::Login { .. } => match self.users.find_by_email(&email).await? {
+            Flow::Login { .. } | Flow::Recovery { .. } => match self.users.find_by_email(&email).await? {
                 Some(user) => {
                     request.user_id = Some(subject_of(user.id));
                     request.name = RecipientName::parse(&user.name).ok().flatten();
@@ -265,6 +278,11 @@ impl Flows {
                 let user = self.users.find_by_email(&email).await?.ok_or(FlowError::Gone)?;
                 expect_subject(verified, user.id)?;
                 Ok(Completed::SignedIn(user.id))
+            }
+            Flow::Recovery { .. } => {
+                let user = self.users.find_by_email(&email).await?.ok_or(FlowError::Gone)?;
+                expect_subject(verified, user.id)?;
+                Ok(Completed::Recovered(user.id))
             }
             Flow::EmailChange { account, .. } => {
                 expect_subject(verified, *account)?;

@@ -24,8 +24,14 @@ impl AccountId {
         uuid::Uuid::parse_str(raw).ok().map(Self)
     }
 
-    pub fn as_bytes(&self) -> &[u8; 16] {
-        self.0.as_bytes()
+    pub fn as_uuid(&self) -> uuid::Uuid {
+        self.0
+    }
+}
+
+impl From<uuid::Uuid> for AccountId {
+    fn from(uuid: uuid::Uuid) -> Self {
+        Self(uuid)
     }
 }
 

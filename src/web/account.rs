@@ -8,12 +8,14 @@ use super::AppState;
 use super::csrf_form::{CsrfForm, NoFields};
 use super::entry::LoginForm as EmailForm;
 use super::error::AppError;
-use super::layout::{Chrome, csrf_field, email_field, error_message, page};
+use super::layout::{Chrome, csrf_field, email_field, error_message, page, passkey_script, passkey_status};
+use super::reauth::{ask_to_reauthenticate, recently_authenticated};
 use super::respond::{html, see_other, status_of};
 use super::session::AppSession;
 use crate::accounts::flows::Flow;
 use crate::accounts::users::User;
 use crate::challenges::model::EmailAddress;
+use crate::passkeys::store::StoredPasskey;
 
 /// `22 Nov 2026, 16:04 UTC`.
 pub fn format_time(epoch_ms: i64) -> String {
@@ -24,7 +26,7 @@ pub fn format_time(epoch_ms: i64) -> String {
     format!("{} {month} {}, {:02}:{:02} UTC", at.day(), at.year(), at.hour(), at.minute())
 }
 
-fn account_page(chrome: &Chrome, user: &User) -> Markup {
+fn account_page(chrome: &Chrome, user: &User, passkeys: &[StoredPasskey]) -> Markup {
     page(
         "Your account",
         chrome,
@@ -36,8 +38,45 @@ fn account_page(chrome: &Chrome, user: &User) -> Markup {
                 dt { "Created" } dd { (format_time(user.created_at)) }
             }
             p { a href="/account/email" { "Change your email" } }
+            h2 { "Passkeys" }
+            @if passkeys.is_empty() {
+                div.invite {
+                    p { strong { "Add a passkey" } " to sign in with your fingerprint, face or screen lock: "
+                        "no codes to wait for, and nothing to phish." }
+                }
+            } @else {
+                ul.passkeys {
+                    @for p in passkeys { li { (passkey_row(chrome, p)) } }
+                }
+            }
+            form data-passkey-form {
+                label { "Name for the new passkey" input type="text" name="name" maxlength="64" placeholder="e.g. My phone"; }
+                button type="button" data-passkey-register { "Add a passkey" }
+            }
+            (passkey_status())
+            (passkey_script())
         },
     )
+}
+
+fn passkey_row(chrome: &Chrome, passkey: &StoredPasskey) -> Markup {
+    let last_used = passkey.last_used_at.map_or_else(|| "never".to_owned(), format_time);
+    html! {
+        div.passkey {
+            strong.name { (passkey.name) }
+            span.meta { " · added " (format_time(passkey.created_at)) " · last used " (last_used) }
+        }
+        form.inline method="post" action=(format!("/account/passkeys/{}/rename", passkey.id)) {
+            (csrf_field(&chrome.csrf))
+            input type="text" name="name" value=(passkey.name) maxlength="64" aria-label="New name";
+            button.link type="submit" { "Rename" }
+        }
+        " "
+        form.inline method="post" action=(format!("/account/passkeys/{}/remove", passkey.id)) {
+            (csrf_field(&chrome.csrf))
+            button.link.danger type="submit" { "Remove" }
+        }
+    }
 }
 
 fn email_change_page(chrome: &Chrome, user: &User, form: &EmailForm, error: Option<&str>) -> Markup {
@@ -64,18 +103,28 @@ fn signed_in(chrome: &Chrome) -> Result<&User, HttpResponse> {
     chrome.user.as_ref().ok_or_else(|| see_other("/login"))
 }
 
-pub async fn show(chrome: Chrome) -> HttpResponse {
-    match signed_in(&chrome) {
-        Ok(user) => html(StatusCode::OK, account_page(&chrome, user)),
-        Err(redirect) => redirect,
-    }
+pub async fn show(state: web::Data<AppState>, chrome: Chrome) -> Result<HttpResponse, AppError> {
+    let user = match signed_in(&chrome) {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect),
+    };
+    let passkeys = state.passkeys.store().list(user.id).await?;
+    Ok(html(StatusCode::OK, account_page(&chrome, user, &passkeys)))
 }
 
-pub async fn email_form(chrome: Chrome) -> HttpResponse {
-    match signed_in(&chrome) {
-        Ok(user) => html(StatusCode::OK, email_change_page(&chrome, user, &EmailForm::default(), None)),
-        Err(redirect) => redirect,
+pub async fn email_form(
+    state: web::Data<AppState>,
+    session: AppSession,
+    chrome: Chrome,
+) -> Result<HttpResponse, AppError> {
+    let user = match signed_in(&chrome) {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect),
+    };
+    if !recently_authenticated(&session, state.clock.now_ms()) {
+        return ask_to_reauthenticate(&session, "/account/email");
     }
+    Ok(html(StatusCode::OK, email_change_page(&chrome, user, &EmailForm::default(), None)))
 }
 
 pub async fn change_email(
@@ -88,6 +137,9 @@ pub async fn change_email(
         Ok(user) => user,
         Err(redirect) => return Ok(redirect),
     };
+    if !recently_authenticated(&session, state.clock.now_ms()) {
+        return ask_to_reauthenticate(&session, "/account/email");
+    }
     let refuse = |status, message: &str| html(status, email_change_page(&chrome, user, &form, Some(message)));
     let email = match EmailAddress::parse(&form.email) {
         Ok(email) => email,

@@ -14,3 +14,7 @@ pub async fn stylesheet() -> HttpResponse {
 pub async fn script() -> HttpResponse {
     asset("text/javascript; charset=utf-8", include_str!("../../static/app.js"))
 }
+
+pub async fn passkey_script() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", include_str!("../../static/passkeys.js"))
+}

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::csrf_form::CsrfForm;
 use super::error::AppError;
-use super::layout::{Chrome, csrf_field, email_field, error_message, page};
+use super::layout::{Chrome, csrf_field, email_field, error_message, page, passkey_script, passkey_status};
 use super::respond::{html, see_other, status_of};
 use super::session::AppSession;
 use crate::accounts::flows::Flow;
@@ -54,14 +54,19 @@ fn login_page(chrome: &Chrome, form: &LoginForm, error: Option<&str>) -> Markup 
         chrome,
         html! {
             h1 { "Log in" }
-            p { "Enter your email and we'll send you a sign-in code." }
+            form data-passkey-form {
+                button type="button" data-passkey-login { "Sign in with a passkey" }
+            }
+            (passkey_status())
+            p.divider { "or get a code by email" }
             (error_message(error))
-            form method="post" action="/login" {
+            form method="post" action="/login" data-passkey-autofill {
                 (csrf_field(&chrome.csrf))
                 (email_field("Email", &form.email))
                 button type="submit" { "Send me a code" }
             }
-            p { "New here? " a href="/signup" { "Create an account" } }
+            p { a href="/recover" { "Lost your passkey?" } " · New here? " a href="/signup" { "Create an account" } }
+            (passkey_script())
         },
     )
 }

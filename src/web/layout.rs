@@ -12,7 +12,7 @@ pub struct Chrome {
     pub notice: Option<String>,
 }
 
-fn document(title: &str, header: Markup, content: Markup) -> Markup {
+fn document(title: &str, csrf: Option<&str>, header: Markup, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -22,6 +22,10 @@ fn document(title: &str, header: Markup, content: Markup) -> Markup {
                 meta name="color-scheme" content="light dark";
                 title { (title) " · Mailbox challenges demo" }
                 link rel="stylesheet" href="/static/app.css";
+                @if let Some(token) = csrf {
+                    // For the passkey script's JSON requests.
+                    meta name="csrf-token" content=(token);
+                }
             }
             body {
                 (header)
@@ -56,12 +60,12 @@ pub fn page(title: &str, chrome: &Chrome, content: Markup) -> Markup {
         }
         (content)
     };
-    document(title, header, content)
+    document(title, Some(&chrome.csrf), header, content)
 }
 
 /// A page without session details, for errors.
 pub fn bare_page(title: &str, content: Markup) -> Markup {
-    document(title, html! { header.site { a.brand href="/" { "Mailbox challenges" } } }, content)
+    document(title, None, html! { header.site { a.brand href="/" { "Mailbox challenges" } } }, content)
 }
 
 pub fn csrf_field(token: &str) -> Markup {
@@ -74,6 +78,15 @@ pub fn error_message(error: Option<&str>) -> Markup {
             p.error role="alert" { (error) }
         }
     }
+}
+
+/// Where the passkey script writes what happened.
+pub fn passkey_status() -> Markup {
+    html! { p.passkey-status data-passkey-status role="status" aria-live="polite" {} }
+}
+
+pub fn passkey_script() -> Markup {
+    html! { script src="/static/passkeys.js" defer {} }
 }
 
 /// A labelled email input.

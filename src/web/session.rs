@@ -19,6 +19,15 @@ const SIGNED_IN_AT: &str = "signed_in_at";
 const PENDING: &str = "pending";
 const CSRF: &str = "csrf";
 const NOTICE: &str = "notice";
+const RECOVERY: &str = "recovery";
+const RETURN_TO: &str = "return_to";
+
+/// What a recovery session may do: enrol a passkey for this account, until `expires_at`.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct RecoveryGrant {
+    pub account: AccountId,
+    pub expires_at: i64,
+}
 
 pub struct AppSession(Session);
 
@@ -58,6 +67,48 @@ impl AppSession {
         self.0.remove(CSRF);
         self.write(USER_ID_KEY, user)?;
         self.write(SIGNED_IN_AT, now_ms)
+    }
+
+    /// Opens a recovery session under a new key. It is not a signed-in session.
+    pub fn start_recovery(&self, grant: RecoveryGrant) -> Result<(), AppError> {
+        self.0.renew();
+        self.0.remove(USER_ID_KEY);
+        self.0.remove(PENDING);
+        self.0.remove(CSRF);
+        self.write(RECOVERY, grant)
+    }
+
+    pub fn recovery(&self) -> Option<RecoveryGrant> {
+        self.read(RECOVERY)
+    }
+
+    pub fn clear_recovery(&self) {
+        self.0.remove(RECOVERY);
+    }
+
+    /// Keeps the id of a WebAuthn ceremony this session started; one per kind.
+    pub fn set_ceremony(&self, kind: &str, id: &str) -> Result<(), AppError> {
+        self.write(&format!("ceremony_{kind}"), id)
+    }
+
+    /// The ceremony id, removed as it is read: a finish gets one try.
+    pub fn take_ceremony(&self, kind: &str) -> Option<String> {
+        let key = format!("ceremony_{kind}");
+        let id = self.read(&key);
+        self.0.remove(&key);
+        id
+    }
+
+    /// Where to continue after a fresh sign-in asked for by the recent-authentication gate.
+    pub fn set_return_to(&self, path: &str) -> Result<(), AppError> {
+        self.write(RETURN_TO, path)
+    }
+
+    pub fn take_return_to(&self) -> Option<String> {
+        let path: Option<String> = self.read(RETURN_TO);
+        self.0.remove(RETURN_TO);
+        // Only paths of this site, so the gate cannot be turned into an open redirect.
+        path.filter(|p| p.starts_with('/') && !p.starts_with("//"))
     }
 
     /// Ends the session here and in the store.

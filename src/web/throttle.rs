@@ -7,7 +7,7 @@
 //!
 //! Mount it as `from_fn` middleware with the [`Throttle`] in app data:
 //!
-//! ```ignore
+//! ```no_run
 //! use actix_web::{App, middleware::from_fn, web};
 //! use mailbox::web::throttle::{self, Throttle};
 //!
@@ -289,8 +289,8 @@ mod tests {
         // The service errors (like a missing `web::Data`); the server would render it as a 500.
         let err = test::try_call_service(&app, test::TestRequest::post().uri("/").to_request())
             .await
-            .err()
-            .expect("no response without a throttle");
+            .map(|_| ())
+            .expect_err("no response without a throttle");
         assert_eq!(err.as_response_error().status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 

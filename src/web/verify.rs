@@ -11,7 +11,7 @@ use super::csrf_form::{CsrfForm, NoFields};
 use super::error::AppError;
 use super::layout::{Chrome, csrf_field, error_message, page};
 use super::respond::{html, see_other, status_of};
-use super::session::AppSession;
+use super::session::{AppSession, RecoveryGrant};
 use crate::accounts::flows::{Completed, Flow, FlowError, Pending};
 
 #[derive(Deserialize)]
@@ -25,6 +25,7 @@ fn heading(flow: &Flow) -> &'static str {
         Flow::Signup { .. } => "Confirm your email",
         Flow::Login { .. } => "Enter your sign-in code",
         Flow::EmailChange { .. } => "Confirm your new email",
+        Flow::Recovery { .. } => "Enter your recovery code",
     }
 }
 
@@ -135,7 +136,12 @@ pub async fn submit_code(
     match state.flows.verify(&mut pending, &form.code).await {
         Ok(Completed::SignedIn(account)) => {
             session.sign_in(account, state.clock.now_ms())?;
-            Ok(see_other("/account"))
+            Ok(see_other(&session.take_return_to().unwrap_or_else(|| "/account".into())))
+        }
+        Ok(Completed::Recovered(account)) => {
+            let expires_at = state.clock.now_ms() + state.recovery_ttl.as_millis() as i64;
+            session.start_recovery(RecoveryGrant { account, expires_at })?;
+            Ok(see_other("/recover/passkey"))
         }
         Ok(Completed::EmailChanged(_)) => {
             session.clear_pending();

@@ -1,0 +1,92 @@
+//! WebAuthn ceremony state between start and finish: kept in the database (a cookie would let
+//! it be replayed), reachable only through the id in the session that started it, taken by
+//! exactly one finish, and gone after five minutes.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::accounts::users::AccountId;
+use crate::challenges::generate;
+use crate::clock::Clock;
+use crate::db::Database;
+
+pub const CEREMONY_TTL: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Registration,
+    Authentication,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Registration => "registration",
+            Self::Authentication => "authentication",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Ceremonies {
+    db: Database,
+    clock: Clock,
+}
+
+impl Ceremonies {
+    pub fn new(db: Database, clock: Clock) -> Self {
+        Self { db, clock }
+    }
+
+    /// Stores `state` and returns the id to keep in the session.
+    pub async fn put(
+        &self,
+        kind: Kind,
+        user: Option<AccountId>,
+        state: &impl Serialize,
+    ) -> Result<String, sqlx::Error> {
+        let id = URL_SAFE_NO_PAD.encode(generate::key_bytes(24));
+        let state = serde_json::to_string(state).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        sqlx::query("INSERT INTO ceremonies (id, kind, user_id, state, expires_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(&id)
+            .bind(kind.as_str())
+            .bind(user.map(|u| u.to_string()))
+            .bind(state)
+            .bind(self.clock.now_ms() + CEREMONY_TTL.as_millis() as i64)
+            .execute(self.db.writer())
+            .await?;
+        Ok(id)
+    }
+
+    /// Takes the state if it is unexpired and of this kind and user: one statement, so two
+    /// finishes at once cannot both have it.
+    pub async fn take<T: DeserializeOwned>(
+        &self,
+        id: &str,
+        kind: Kind,
+        user: Option<AccountId>,
+    ) -> Result<Option<T>, sqlx::Error> {
+        let state: Option<String> = sqlx::query_scalar(
+            "DELETE FROM ceremonies WHERE id = ? AND kind = ? AND user_id IS ? AND expires_at > ? RETURNING state",
+        )
+        .bind(id)
+        .bind(kind.as_str())
+        .bind(user.map(|u| u.to_string()))
+        .bind(self.clock.now_ms())
+        .fetch_optional(self.db.writer())
+        .await?;
+        state.map(|s| serde_json::from_str(&s).map_err(|e| sqlx::Error::Decode(Box::new(e)))).transpose()
+    }
+
+    pub async fn purge_expired(&self) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM ceremonies WHERE expires_at <= ?")
+            .bind(self.clock.now_ms())
+            .execute(self.db.writer())
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -1,0 +1,143 @@
+//! The passkeys table: each credential with its owner, a name the owner chose, and when it was
+//! made and last used.
+
+use webauthn_rs::prelude::Passkey;
+
+use crate::accounts::users::AccountId;
+use crate::clock::Clock;
+use crate::db::Database;
+
+#[derive(Debug, Clone)]
+pub struct StoredPasskey {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub passkey: Passkey,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    name: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    passkey: String,
+}
+
+impl Row {
+    fn into_stored(self) -> Result<StoredPasskey, sqlx::Error> {
+        let passkey = serde_json::from_str(&self.passkey).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        Ok(StoredPasskey {
+            id: self.id,
+            name: self.name,
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+            passkey,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("This passkey is already registered.")]
+    AlreadyRegistered,
+    #[error("storage failed")]
+    Storage(#[from] sqlx::Error),
+}
+
+fn encode(passkey: &Passkey) -> Result<String, sqlx::Error> {
+    serde_json::to_string(passkey).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+const COLUMNS: &str = "id, name, created_at, last_used_at, passkey";
+
+#[derive(Clone)]
+pub struct PasskeyStore {
+    db: Database,
+    clock: Clock,
+}
+
+impl PasskeyStore {
+    pub fn new(db: Database, clock: Clock) -> Self {
+        Self { db, clock }
+    }
+
+    pub async fn list(&self, user: AccountId) -> Result<Vec<StoredPasskey>, sqlx::Error> {
+        let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM passkeys WHERE user_id = ? ORDER BY id"))
+            .bind(user.to_string())
+            .fetch_all(self.db.reader())
+            .await?;
+        rows.into_iter().map(Row::into_stored).collect()
+    }
+
+    pub async fn find(&self, user: AccountId, credential_id: &[u8]) -> Result<Option<StoredPasskey>, sqlx::Error> {
+        sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM passkeys WHERE user_id = ? AND credential_id = ?"))
+            .bind(user.to_string())
+            .bind(credential_id)
+            .fetch_optional(self.db.reader())
+            .await?
+            .map(Row::into_stored)
+            .transpose()
+    }
+
+    pub async fn insert(&self, user: AccountId, name: &str, passkey: &Passkey) -> Result<i64, StoreError> {
+        let id = sqlx::query_scalar(
+            "INSERT INTO passkeys (credential_id, user_id, name, passkey, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(AsRef::<[u8]>::as_ref(passkey.cred_id()))
+        .bind(user.to_string())
+        .bind(name)
+        .bind(encode(passkey)?)
+        .bind(self.clock.now_ms())
+        .fetch_one(self.db.writer())
+        .await
+        .map_err(|err| match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::AlreadyRegistered,
+            _ => StoreError::Storage(err),
+        })?;
+        Ok(id)
+    }
+
+    /// Saves the counter and backup flags of a sign-in, and when it happened.
+    pub async fn record_use(&self, id: i64, passkey: &Passkey) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE passkeys SET passkey = ?, last_used_at = ? WHERE id = ?")
+            .bind(encode(passkey)?)
+            .bind(self.clock.now_ms())
+            .bind(id)
+            .execute(self.db.writer())
+            .await?;
+        Ok(())
+    }
+
+    /// Renames one of the user's passkeys; false if they have no such passkey.
+    pub async fn rename(&self, user: AccountId, id: i64, name: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE passkeys SET name = ? WHERE id = ? AND user_id = ?")
+            .bind(name)
+            .bind(id)
+            .bind(user.to_string())
+            .execute(self.db.writer())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Removes one of the user's passkeys; false if they have no such passkey.
+    pub async fn remove(&self, user: AccountId, id: i64) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM passkeys WHERE id = ? AND user_id = ?")
+            .bind(id)
+            .bind(user.to_string())
+            .execute(self.db.writer())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Removes every passkey of the user but `keep`.
+    pub async fn remove_all_but(&self, user: AccountId, keep: i64) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM passkeys WHERE user_id = ? AND id != ?")
+            .bind(user.to_string())
+            .bind(keep)
+            .execute(self.db.writer())
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

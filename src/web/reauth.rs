@@ -1,0 +1,76 @@
+//! The recent-authentication gate: sensitive changes need a sign-in from the last ten minutes.
+//! Otherwise the person confirms it's them (passkey or email code) and continues where they were.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use maud::html;
+
+use super::AppState;
+use super::csrf_form::{CsrfForm, NoFields};
+use super::error::AppError;
+use super::layout::{Chrome, csrf_field, error_message, page, passkey_script, passkey_status};
+use super::respond::{html, see_other, status_of};
+use super::session::AppSession;
+use crate::accounts::flows::Flow;
+
+pub const RECENT_AUTHENTICATION: Duration = Duration::from_secs(600);
+
+pub fn recently_authenticated(session: &AppSession, now_ms: i64) -> bool {
+    session.signed_in_at().is_some_and(|at| now_ms - at <= RECENT_AUTHENTICATION.as_millis() as i64)
+}
+
+/// Sends the person to confirm it's them, then back to `return_to`.
+pub fn ask_to_reauthenticate(session: &AppSession, return_to: &str) -> Result<HttpResponse, AppError> {
+    session.set_return_to(return_to)?;
+    session.set_notice("For your security, please confirm it's you.")?;
+    Ok(see_other("/reauth"))
+}
+
+fn reauth_page(chrome: &Chrome, error: Option<&str>) -> maud::Markup {
+    page(
+        "Confirm it's you",
+        chrome,
+        html! {
+            h1 { "Confirm it's you" }
+            p { "This change needs a recent sign-in. Use your passkey, or get a code by email." }
+            (error_message(error))
+            form data-passkey-form {
+                button type="button" data-passkey-login { "Use my passkey" }
+            }
+            (passkey_status())
+            form method="post" action="/reauth/email" {
+                (csrf_field(&chrome.csrf))
+                button.link type="submit" { "Email me a code instead" }
+            }
+            (passkey_script())
+        },
+    )
+}
+
+pub async fn show(chrome: Chrome) -> HttpResponse {
+    if chrome.user.is_none() {
+        return see_other("/login");
+    }
+    html(StatusCode::OK, reauth_page(&chrome, None))
+}
+
+/// Confirms by email: a login code to the account's own address.
+pub async fn by_email(
+    state: web::Data<AppState>,
+    session: AppSession,
+    chrome: Chrome,
+    _: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let Some(user) = &chrome.user else {
+        return Ok(see_other("/login"));
+    };
+    match state.flows.start(Flow::Login { email: user.email.to_string() }).await {
+        Ok(pending) => {
+            session.set_pending(&pending)?;
+            Ok(see_other("/verify"))
+        }
+        Err(err) => Ok(html(status_of(&err), reauth_page(&chrome, Some(&err.to_string())))),
+    }
+}

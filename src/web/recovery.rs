@@ -1,0 +1,131 @@
+//! Account recovery for people who lost their passkey: prove the mailbox with a code, then a
+//! short recovery session that can do one thing only: enrol a new passkey.
+
+use actix_session::SessionExt;
+use actix_web::body::EitherBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
+use maud::{Markup, html};
+
+use super::AppState;
+use super::account::format_time;
+use super::csrf_form::CsrfForm;
+use super::entry::LoginForm as EmailForm;
+use super::error::AppError;
+use super::layout::{Chrome, csrf_field, email_field, error_message, page, passkey_script, passkey_status};
+use super::respond::{html, see_other, status_of};
+use super::session::{AppSession, RecoveryGrant};
+use crate::accounts::flows::Flow;
+use crate::challenges::model::EmailAddress;
+
+/// The only paths a recovery session may use.
+fn allowed_during_recovery(path: &str) -> bool {
+    path == "/recover/passkey" || path.starts_with("/passkeys/register/") || path.starts_with("/static/")
+}
+
+/// Middleware: a recovery session is sent back to the recovery page from everywhere else.
+pub async fn confine_recovery(
+    req: ServiceRequest,
+    next: Next<impl actix_web::body::MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl actix_web::body::MessageBody>>, actix_web::Error> {
+    let in_recovery = req.get_session().get::<RecoveryGrant>("recovery").ok().flatten().is_some();
+    if in_recovery && !allowed_during_recovery(req.path()) {
+        let (req, _) = req.into_parts();
+        return Ok(ServiceResponse::new(req, see_other("/recover/passkey")).map_into_right_body());
+    }
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
+}
+
+fn request_page(chrome: &Chrome, form: &EmailForm, error: Option<&str>) -> Markup {
+    page(
+        "Recover your account",
+        chrome,
+        html! {
+            h1 { "Lost your passkey?" }
+            p { "Enter your account's email. We'll send a code; with it you can set up a new passkey." }
+            (error_message(error))
+            form method="post" action="/recover" {
+                (csrf_field(&chrome.csrf))
+                (email_field("Email", &form.email))
+                button type="submit" { "Send me a code" }
+            }
+            p { a href="/login" { "Back to sign in" } }
+        },
+    )
+}
+
+pub async fn request_form(chrome: Chrome) -> HttpResponse {
+    html(StatusCode::OK, request_page(&chrome, &EmailForm::default(), None))
+}
+
+pub async fn request(
+    state: web::Data<AppState>,
+    session: AppSession,
+    chrome: Chrome,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> Result<HttpResponse, AppError> {
+    let email = match EmailAddress::parse(&form.email) {
+        Ok(email) => email,
+        Err(e) => return Ok(html(StatusCode::BAD_REQUEST, request_page(&chrome, &form, Some(&e.0)))),
+    };
+    match state.flows.start(Flow::Recovery { email: email.to_string() }).await {
+        Ok(pending) => {
+            session.set_pending(&pending)?;
+            Ok(see_other("/verify"))
+        }
+        Err(err) => Ok(html(status_of(&err), request_page(&chrome, &form, Some(&err.to_string())))),
+    }
+}
+
+/// The recovery page: the account's passkeys and the enrolment of a new one.
+pub async fn passkey_page(
+    state: web::Data<AppState>,
+    session: AppSession,
+    chrome: Chrome,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now_ms();
+    let grant = match session.recovery() {
+        Some(grant) if grant.expires_at > now => grant,
+        Some(_) => {
+            session.clear_recovery();
+            session.set_notice("Your recovery session has expired. Ask for a new code to try again.")?;
+            return Ok(see_other("/recover"));
+        }
+        None => return Ok(see_other("/recover")),
+    };
+    let passkeys = state.passkeys.store().list(grant.account).await?;
+    let minutes_left = (grant.expires_at - now + 59_999) / 60_000;
+    Ok(html(
+        StatusCode::OK,
+        page(
+            "Set up a new passkey",
+            &chrome,
+            html! {
+                h1 { "Set up a new passkey" }
+                p { "Your email is confirmed. Create a passkey on this device to get back into your account. "
+                    "This page works for " (minutes_left) " more minutes." }
+                @if passkeys.is_empty() {
+                    p { "Your account has no passkeys yet." }
+                } @else {
+                    p { "Your account's passkeys:" }
+                    ul.passkeys {
+                        @for p in &passkeys {
+                            li { strong { (p.name) } " · added " (format_time(p.created_at)) }
+                        }
+                    }
+                }
+                (error_message(None))
+                form data-passkey-form {
+                    label.check { input type="checkbox" name="removeOthers" checked; " Remove all my existing passkeys (recommended if one was lost or stolen)" }
+                    label.check { input type="checkbox" name="signOutOthers" checked; " Sign out everywhere else" }
+                    label { "Name for the new passkey" input type="text" name="name" maxlength="64" placeholder="e.g. My laptop"; }
+                    button type="button" data-passkey-register { "Create a passkey" }
+                }
+                (passkey_status())
+                (passkey_script())
+            },
+        ),
+    ))
+}
