@@ -98,15 +98,9 @@ fn email_change_page(chrome: &Chrome, user: &User, form: &EmailForm, error: Opti
     )
 }
 
-/// The signed-in user, or a redirect to the login page.
-fn signed_in(chrome: &Chrome) -> Result<&User, HttpResponse> {
-    chrome.user.as_ref().ok_or_else(|| see_other("/login"))
-}
-
 pub async fn show(state: web::Data<AppState>, chrome: Chrome) -> Result<HttpResponse, AppError> {
-    let user = match signed_in(&chrome) {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
+    let Some(user) = &chrome.user else {
+        return Ok(see_other("/login"));
     };
     let passkeys = state.passkeys.store().list(user.id).await?;
     Ok(html(StatusCode::OK, account_page(&chrome, user, &passkeys)))
@@ -117,9 +111,8 @@ pub async fn email_form(
     session: AppSession,
     chrome: Chrome,
 ) -> Result<HttpResponse, AppError> {
-    let user = match signed_in(&chrome) {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
+    let Some(user) = &chrome.user else {
+        return Ok(see_other("/login"));
     };
     if !recently_authenticated(&session, state.clock.now_ms()) {
         return ask_to_reauthenticate(&session, "/account/email");
@@ -133,9 +126,8 @@ pub async fn change_email(
     chrome: Chrome,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Result<HttpResponse, AppError> {
-    let user = match signed_in(&chrome) {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
+    let Some(user) = &chrome.user else {
+        return Ok(see_other("/login"));
     };
     if !recently_authenticated(&session, state.clock.now_ms()) {
         return ask_to_reauthenticate(&session, "/account/email");

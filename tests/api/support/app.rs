@@ -15,7 +15,6 @@ pub const MAIL_WAIT: Duration = Duration::from_secs(5);
 
 pub struct TestApp {
     pub base: String,
-    pub api_url: String,
     pub clock: Clock,
     pub db: mailbox::db::Database,
     pub smtp: SmtpServer,
@@ -51,10 +50,9 @@ impl TestApp {
         let settings = test_settings(&dir, overrides);
         let app = Application::build_with_clock(settings, clock.clone()).await.expect("app builds");
         let base = format!("http://{}", app.app_addr());
-        let api_url = app.api_addr().map(|a| format!("http://{a}")).unwrap_or_default();
         let db = app.db.clone();
         app.spawn();
-        Self { base, api_url, clock, db, smtp, _dir: dir }
+        Self { base, clock, db, smtp, _dir: dir }
     }
 
     pub fn browser(&self) -> Browser {
