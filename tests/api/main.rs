@@ -8,5 +8,6 @@ mod bad_input;
 mod concurrency;
 mod contract;
 mod mail;
+mod passkeys;
 mod support;
 mod wire;
