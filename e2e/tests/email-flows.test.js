@@ -1,0 +1,199 @@
+// One person's journey through every email-code flow of the sample app, in a real browser:
+// sign up, sign out, log in without a password, change the email, and the notice to the old
+// address in the development mailbox.
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+
+import { codeFor, latestMessage, startApp } from "../support/app.js";
+import { launchBrowser, newPage, shot } from "../support/browser.js";
+
+const OLD_EMAIL = "jane@example.com";
+const NEW_EMAIL = "jane.doe@example.net";
+const NAME = "Jane Doe";
+
+let app;
+let browser;
+let page;
+
+/** The text of the page's main content. */
+async function mainText() {
+  return page.locator("main").innerText();
+}
+
+async function h1() {
+  return (await page.locator("main h1").innerText()).trim();
+}
+
+/** Clicks and waits until the browser has loaded `path`, saying where it is if it did not. */
+async function clickTo(locator, path) {
+  await locator.click();
+  try {
+    await page.waitForURL((url) => url.pathname === path);
+  } catch {
+    throw new Error(`expected to land on ${path}, but the browser is on ${page.url()}:\n${await mainText()}`);
+  }
+}
+
+function button(name) {
+  return page.locator("main").getByRole("button", { name, exact: true });
+}
+
+/** Asserts the page is the code page for `heading`, sent to the masked address. */
+async function assertCodePage(heading, masked) {
+  assert.equal(await h1(), heading);
+  assert.equal(await page.locator("main strong.mailbox").innerText(), masked);
+  assert.match(await mainText(), new RegExp(`We sent a 6-digit code to ${masked.replace(/[.*]/g, "\\$&")}`));
+  assert.ok(await button("Continue").isVisible(), "a Continue button");
+  assert.ok(await button("Send a new code").isVisible(), "a Send a new code button");
+  assert.ok(await button("Cancel").isVisible(), "a Cancel button");
+}
+
+/** Asserts the account page shows this person, signed in. */
+async function assertAccountPage(email) {
+  assert.equal(new URL(page.url()).pathname, "/account");
+  assert.equal(await h1(), "Your account");
+  const details = page.locator("main dl.details");
+  assert.equal(await details.locator("dt:has-text('Name') + dd").innerText(), NAME);
+  const shownEmail = await details.locator("dt:has-text('Email') + dd").innerText();
+  assert.match(shownEmail, new RegExp(`^${email.replace(/\./g, "\\.")}\\s+verified$`));
+  assert.equal(await page.locator("header nav a[href='/account']").innerText(), email, "the header names the account");
+  assert.ok(await page.locator("header").getByRole("button", { name: "Sign out" }).isVisible(), "a Sign out button");
+}
+
+// Each step needs the ones before it: after a failure the rest are skipped, not failed again.
+let broken = null;
+function step(name, fn) {
+  it(name, async (t) => {
+    if (broken) {
+      t.skip(`skipped after the failed step "${broken}"`);
+      return;
+    }
+    try {
+      await fn(t);
+    } catch (error) {
+      broken = name;
+      try {
+        await shot(page, `failed-${name}`);
+      } catch {
+        // No page to show.
+      }
+      throw error;
+    }
+  });
+}
+
+describe("email-code flows", () => {
+  before(async () => {
+    app = await startApp();
+    browser = await launchBrowser();
+    page = await newPage(browser, app.baseUrl);
+  });
+
+  after(async () => {
+    if (broken && app) console.error(`--- app output ---\n${app.logs()}`);
+    await browser?.close();
+    await app?.stop();
+  });
+
+  step("sign up with an emailed code", async () => {
+    await page.goto("/signup");
+    assert.equal(await h1(), "Create an account");
+    assert.match(await mainText(), /We'll email you a code/);
+    await page.getByLabel("Email").fill(OLD_EMAIL);
+    await page.getByLabel("Name").fill(NAME);
+    await shot(page, "signup-form");
+
+    await clickTo(button("Send me a code"), "/verify");
+    await assertCodePage("Confirm your email", "j***@example.com");
+    await shot(page, "signup-code");
+
+    const code = await codeFor(page, OLD_EMAIL, { subject: "Confirm your email address" });
+    await page.getByLabel("Code").fill(code);
+    await clickTo(button("Continue"), "/account");
+    await assertAccountPage(OLD_EMAIL);
+    await shot(page, "signup-account");
+  });
+
+  step("sign out", async () => {
+    await clickTo(page.locator("header").getByRole("button", { name: "Sign out" }), "/");
+    const nav = page.locator("header nav");
+    assert.ok(await nav.getByRole("link", { name: "Log in" }).isVisible(), "a Log in link");
+    assert.ok(await nav.getByRole("link", { name: "Sign up" }).isVisible(), "a Sign up link");
+    assert.equal(await page.getByRole("button", { name: "Sign out" }).count(), 0);
+
+    await page.goto("/account");
+    assert.equal(new URL(page.url()).pathname, "/login", "the account page needs a session");
+  });
+
+  step("log in without a password, with the emailed code", async () => {
+    await page.goto("/");
+    await clickTo(page.locator("header nav").getByRole("link", { name: "Log in" }), "/login");
+    assert.equal(await h1(), "Log in");
+    await page.getByLabel("Email").fill(OLD_EMAIL);
+    await shot(page, "login-form");
+
+    await clickTo(button("Send me a code"), "/verify");
+    await assertCodePage("Enter your sign-in code", "j***@example.com");
+    await shot(page, "login-code");
+
+    const code = await codeFor(page, OLD_EMAIL, { subject: "Your sign-in code" });
+
+    // A wrong code is refused and says how many tries are left.
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, "0");
+    await page.getByLabel("Code").fill(wrong);
+    await button("Continue").click();
+    const alert = page.locator("main p.error[role=alert]");
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /^That code is not right\. \d+ attempts left\.$/);
+    assert.equal(await h1(), "Enter your sign-in code");
+
+    await page.getByLabel("Code").fill(code);
+    await clickTo(button("Continue"), "/account");
+    await assertAccountPage(OLD_EMAIL);
+    await shot(page, "login-account");
+  });
+
+  step("change the email with a code sent to the new address", async () => {
+    await clickTo(page.locator("main").getByRole("link", { name: "Change your email" }), "/account/email");
+    assert.equal(await h1(), "Change your email");
+    assert.match(await mainText(), new RegExp(`Your email is ${OLD_EMAIL.replace(/\./g, "\\.")}\\.`));
+    await page.getByLabel("New email").fill(NEW_EMAIL);
+    await shot(page, "change-email-form");
+
+    await clickTo(button("Send a code to the new address"), "/verify");
+    await assertCodePage("Confirm your new email", "j***@example.net");
+    await shot(page, "change-email-code");
+
+    const code = await codeFor(page, NEW_EMAIL, { subject: "Confirm your new email address" });
+    await page.getByLabel("Code").fill(code);
+    await clickTo(button("Continue"), "/account");
+    assert.equal(await page.locator("main p.notice[role=status]").innerText(), "Your email address was changed.");
+    await assertAccountPage(NEW_EMAIL);
+    await shot(page, "change-email-account");
+
+    // The notice shows once.
+    await page.reload();
+    assert.equal(await page.locator("main p.notice").count(), 0, "the notice is gone after a reload");
+  });
+
+  step("the old address is told about the change", async () => {
+    const notice = await latestMessage(page, OLD_EMAIL, { subject: "Your email address was changed" });
+    assert.match(notice.text, new RegExp(`changed to ${NEW_EMAIL.replace(/\./g, "\\.")}`));
+    assert.doesNotMatch(notice.text, /\b\d{6}\b/, "the notice carries no code");
+
+    await page.goto("/dev/mailbox");
+    assert.equal(await h1(), "Development mailbox");
+    const toOld = page.locator(`main article.message[data-recipient="${OLD_EMAIL}"]`);
+    assert.equal(await toOld.first().locator("h2").innerText(), "Your email address was changed");
+    assert.equal(await toOld.first().locator(".recipient").innerText(), OLD_EMAIL);
+    assert.deepEqual(
+      await toOld.locator("h2").allInnerTexts(),
+      ["Your email address was changed", "Your sign-in code", "Confirm your email address"],
+      "every email to the old address, newest first",
+    );
+    const toNew = page.locator(`main article.message[data-recipient="${NEW_EMAIL}"]`);
+    assert.deepEqual(await toNew.locator("h2").allInnerTexts(), ["Confirm your new email address"]);
+    await shot(page, "dev-mailbox");
+  });
+});
