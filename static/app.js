@@ -18,3 +18,13 @@ for (const button of document.querySelectorAll("button[data-cooldown]")) {
     }, 1000);
   }
 }
+
+// Email previews in the development mailbox grow to their content (the frames run no scripts).
+for (const frame of document.querySelectorAll(".message iframe")) {
+  const fit = () => {
+    const doc = frame.contentDocument;
+    if (doc && doc.documentElement) frame.style.height = `${doc.documentElement.scrollHeight + 8}px`;
+  };
+  frame.addEventListener("load", fit);
+  fit();
+}

@@ -197,7 +197,9 @@ impl Flows {
                 if self.users.find_by_email(&email).await?.is_some_and(|owner| owner.id != *account) {
                     return Err(AccountError::EmailTaken.into());
                 }
+                let user = self.users.find(*account).await?.ok_or(FlowError::Gone)?;
                 request.user_id = Some(subject_of(*account));
+                request.name = RecipientName::parse(&user.name).ok().flatten();
                 Delivery::Code
             }
         };

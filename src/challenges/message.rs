@@ -55,7 +55,7 @@ fn wording(purpose: &Purpose) -> Wording {
             intro: "Enter this code to confirm this as the new email address for your account.",
             security_note: Some(
                 "If you didn't try to change your email address, check your account's security, \
-                 for example by changing your password.",
+                 for example by securing the mailbox this code was sent to.",
             ),
         },
         "account-recovery" => Wording {
@@ -64,7 +64,7 @@ fn wording(purpose: &Purpose) -> Wording {
             intro: "Enter this code to recover access to your account.",
             security_note: Some(
                 "If you didn't try to recover your account, check your account's security, \
-                 for example by changing your password.",
+                 for example by securing the mailbox this code was sent to.",
             ),
         },
         // Purposes are chosen freely by applications, so anything unknown gets neutral wording

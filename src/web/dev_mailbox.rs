@@ -28,11 +28,13 @@ pub async fn list(mailbox: web::Data<DevMailbox>, chrome: Chrome) -> Result<Http
                     article.message data-recipient=(message.recipient) {
                         h2 { (message.subject) }
                         p.meta { "To " strong.recipient { (message.recipient) } " · " (format_time(message.sent_at)) }
-                        // The HTML part runs in a sandbox with no scripts, as mail clients do.
-                        iframe sandbox="" title=(format!("HTML of: {}", message.subject)) srcdoc=(message.html) {}
+                        // The HTML part runs in a sandbox with no scripts, as mail clients do; the
+                        // same origin only lets app.js size the frame to its content.
+                        iframe sandbox="allow-same-origin" title=(format!("HTML of: {}", message.subject)) srcdoc=(message.html) {}
                         details { summary { "Plain text" } pre.text { (message.text) } }
                     }
                 }
+                script src="/static/app.js" defer {}
             },
         ),
     ))

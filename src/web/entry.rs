@@ -8,7 +8,9 @@ use serde::Deserialize;
 use super::AppState;
 use super::csrf_form::CsrfForm;
 use super::error::AppError;
-use super::layout::{Chrome, csrf_field, email_field, error_message, page, passkey_script, passkey_status};
+use super::layout::{
+    Chrome, csrf_field, email_field, email_field_with_passkeys, error_message, page, passkey_script, passkey_status,
+};
 use super::respond::{html, see_other, status_of};
 use super::session::AppSession;
 use crate::accounts::flows::Flow;
@@ -62,8 +64,8 @@ fn login_page(chrome: &Chrome, form: &LoginForm, error: Option<&str>) -> Markup 
             (error_message(error))
             form method="post" action="/login" data-passkey-autofill {
                 (csrf_field(&chrome.csrf))
-                (email_field("Email", &form.email))
-                button type="submit" { "Send me a code" }
+                (email_field_with_passkeys("Email", &form.email))
+                button.secondary type="submit" { "Send me a code" }
             }
             p { a href="/recover" { "Lost your passkey?" } " · New here? " a href="/signup" { "Create an account" } }
             (passkey_script())

@@ -91,10 +91,20 @@ pub fn passkey_script() -> Markup {
 
 /// A labelled email input.
 pub fn email_field(label: &str, value: &str) -> Markup {
+    email_input(label, value, "email")
+}
+
+/// The login page's email input: browsers offer saved passkeys in its autofill only when its
+/// autocomplete names it the username and ends with `webauthn`.
+pub fn email_field_with_passkeys(label: &str, value: &str) -> Markup {
+    email_input(label, value, "username webauthn")
+}
+
+fn email_input(label: &str, value: &str, autocomplete: &str) -> Markup {
     html! {
         label {
             (label)
-            input type="email" name="email" value=(value) required autocomplete="email webauthn" maxlength="254";
+            input type="email" name="email" value=(value) required autocomplete=(autocomplete) maxlength="254";
         }
     }
 }
