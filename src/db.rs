@@ -3,20 +3,37 @@
 //! SQLite allows one writer at a time, and a deferred transaction that reads and then writes
 //! can fail with `SQLITE_BUSY` whatever the busy timeout, so every write goes through the single
 //! writer connection and write transactions start with `BEGIN IMMEDIATE`.
+//!
+//! The challenge service's writes are group-committed: a writer task runs every job waiting
+//! for it in one transaction, in order, and answers each once that transaction committed. A
+//! commit costs the same for one job as for sixty, so under load this multiplies throughput,
+//! and each job still sees the writes of the jobs before it.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
+use futures_util::future::BoxFuture;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
+use tokio::sync::{mpsc, oneshot};
 
 const READERS: u32 = 4;
+/// Jobs in one group commit at most; bounds how long one transaction holds the write lock.
+const MAX_BATCH: usize = 64;
+/// Jobs that may wait for the writer before callers wait to enqueue.
+const QUEUE: usize = 4096;
+
+/// Told, after the job's transaction ended, whether it committed.
+type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// A write to run inside the writer's current transaction.
+type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Finish> + Send>;
 
 #[derive(Clone, Debug)]
 pub struct Database {
     reader: SqlitePool,
     writer: SqlitePool,
+    batches: mpsc::Sender<Job>,
 }
 
 impl Database {
@@ -46,7 +63,34 @@ impl Database {
             .connect_with(options.read_only(true))
             .await
             .with_context(|| format!("could not open the database {url} for reading"))?;
-        Ok(Self { reader, writer })
+        let (batches, jobs) = mpsc::channel(QUEUE);
+        tokio::spawn(run_batches(writer.clone(), jobs));
+        Ok(Self { reader, writer, batches })
+    }
+
+    /// Runs `work` in the writer's next group commit; its result is returned once that
+    /// transaction committed (a job's own error is returned as it is).
+    pub async fn write<T, F>(&self, work: F) -> Result<T, sqlx::Error>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Send + 'static,
+    {
+        let (done, outcome) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            Box::pin(async move {
+                let result = work(conn).await;
+                Box::new(move |committed: Result<(), String>| {
+                    let _ = done.send(match (result, committed) {
+                        (Err(err), _) => Err(err),
+                        (Ok(value), Ok(())) => Ok(value),
+                        (Ok(_), Err(why)) => Err(sqlx::Error::Protocol(format!("the write was not committed: {why}"))),
+                    });
+                }) as Finish
+            })
+        });
+        let stopped = || sqlx::Error::Protocol("the database writer has stopped".into());
+        self.batches.send(job).await.map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
     }
 
     pub fn reader(&self) -> &SqlitePool {
@@ -61,5 +105,36 @@ impl Database {
     /// A write transaction that holds the write lock from its first statement.
     pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Sqlite>> {
         self.writer.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+/// The writer task: takes whatever jobs are waiting (up to `MAX_BATCH`) and runs them in one
+/// `BEGIN IMMEDIATE` transaction, until every `Database` is dropped.
+async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        // A batch that cannot start is dropped: each caller then hears the writer stopped.
+        match writer.begin_with("BEGIN IMMEDIATE").await {
+            Ok(mut tx) => {
+                let mut finishes = Vec::with_capacity(batch.len());
+                for job in batch {
+                    finishes.push(job(&mut tx).await);
+                }
+                let committed = tx.commit().await.map_err(|err| {
+                    tracing::error!(error = %err, "group commit failed");
+                    err.to_string()
+                });
+                for finish in finishes {
+                    finish(committed.clone());
+                }
+            }
+            Err(err) => tracing::error!(error = %err, jobs = batch.len(), "could not start a group commit"),
+        }
     }
 }

@@ -6,13 +6,14 @@ use std::time::Duration;
 use super::error::ChallengeError;
 use super::hashing::{Hasher, same_hash};
 use super::model::{Challenge, ChallengeId, Code, CreatedChallenge, NewChallenge, Secret};
-use super::store::{self, ChallengeRow, PurgeBefore, Subject};
+use super::store::{self, ChallengeRow, PurgeBefore, Subject, Window};
 use super::tenancy::{AuthorizedTenancy, Tenancies};
 use super::{generate, message};
 use crate::clock::Clock;
 use crate::db::Database;
 use crate::mail::{Mailer, OutgoingEmail};
 use crate::settings::Policy;
+use sqlx::SqliteConnection;
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -21,6 +22,28 @@ fn millis(d: Duration) -> i64 {
 /// Whole seconds until `at`, rounded up so a client that waits that long is let through.
 fn seconds_until(at: i64, now: i64) -> u64 {
     u64::try_from((at - now + 999) / 1000).unwrap_or(0).max(1)
+}
+
+/// Seconds until this email may have another challenge, if it is limited now: by its recent
+/// creates or by its recent wrong codes, whichever frees later.
+async fn rate_limit_wait(
+    tx: &mut SqliteConnection,
+    policy: &Policy,
+    tenancy: &AuthorizedTenancy,
+    email_key: &str,
+    now: i64,
+) -> Result<Option<u64>, sqlx::Error> {
+    let (create_window, failure_window) = (millis(policy.create_window), millis(policy.failure_window));
+    let (by_creates, by_failures) = store::limiting_events(
+        tx,
+        tenancy,
+        email_key,
+        Window { since: now - create_window, limit: policy.create_limit },
+        Window { since: now - failure_window, limit: policy.failure_limit },
+    )
+    .await?;
+    let free_at = by_creates.map(|at| at + create_window).max(by_failures.map(|at| at + failure_window));
+    Ok(free_at.map(|at| seconds_until(at, now)))
 }
 
 #[derive(Clone)]
@@ -64,29 +87,40 @@ impl ChallengeService {
         };
         let (secret, code) = (generate::secret(), generate::code());
         let id = &challenge.challenge_id;
-
-        let mut tx = self.db.begin_write().await?;
-        if !new.skip_rate_limit {
-            let email_key = challenge.email.normalized();
-            if let Some(retry_after_seconds) = self.rate_limit_wait(&mut tx, tenancy, &email_key, now).await? {
-                return Err(ChallengeError::RateLimited { retry_after_seconds });
-            }
-            store::record_creation(&mut tx, tenancy, &email_key, now).await?;
-        }
-        if new.invalidate_others {
-            let subject = match &challenge.user_id {
-                Some(user) => Subject::User(user),
-                None => Subject::Email(&challenge.email),
-            };
-            store::invalidate_others(&mut tx, tenancy, &challenge.purpose, subject).await?;
-        }
         let row = ChallengeRow {
-            challenge: &challenge,
-            secret_hash: &self.hasher.secret(id, &secret),
-            code_hash: &self.hasher.code(id, &code),
+            challenge: challenge.clone(),
+            secret_hash: self.hasher.secret(id, &secret),
+            code_hash: self.hasher.code(id, &code),
         };
-        store::insert(&mut tx, tenancy, row).await?;
-        tx.commit().await?;
+        let (owner, policy) = (tenancy.clone(), self.policy.clone());
+        let (limited, invalidate_others) = (!new.skip_rate_limit, new.invalidate_others);
+        let written = self
+            .db
+            .write(move |tx| {
+                Box::pin(async move {
+                    let c = &row.challenge;
+                    if limited {
+                        let email_key = c.email.normalized();
+                        if let Some(wait) = rate_limit_wait(tx, &policy, &owner, &email_key, now).await? {
+                            return Ok(Err(wait));
+                        }
+                        store::record_creation(tx, &owner, &email_key, now).await?;
+                    }
+                    if invalidate_others {
+                        let subject = match &c.user_id {
+                            Some(user) => Subject::User(user),
+                            None => Subject::Email(&c.email),
+                        };
+                        store::invalidate_others(tx, &owner, &c.purpose, subject).await?;
+                    }
+                    store::insert(tx, &owner, &row).await?;
+                    Ok(Ok(()))
+                })
+            })
+            .await?;
+        if let Err(retry_after_seconds) = written {
+            return Err(ChallengeError::RateLimited { retry_after_seconds });
+        }
 
         let message = message::render(&challenge.purpose, new.name.as_ref(), &code, self.policy.ttl);
         if new.send_email {
@@ -98,31 +132,11 @@ impl ChallengeService {
             };
             if let Err(err) = self.mailer.send(&email).await {
                 // A code nobody received is useless; leave nothing behind.
-                store::delete(&self.db, tenancy, id).await?;
+                self.delete(tenancy, id).await?;
                 return Err(ChallengeError::Mail(err));
             }
         }
         Ok(CreatedChallenge { challenge, secret, code, message })
-    }
-
-    /// Seconds until this email may have another challenge, if it is limited now: by its
-    /// recent creates or by its recent wrong codes, whichever frees later.
-    async fn rate_limit_wait(
-        &self,
-        tx: &mut sqlx::SqliteConnection,
-        tenancy: &AuthorizedTenancy,
-        email_key: &str,
-        now: i64,
-    ) -> Result<Option<u64>, sqlx::Error> {
-        let p = &self.policy;
-        let (create_window, failure_window) = (millis(p.create_window), millis(p.failure_window));
-        let by_creates = store::limiting_creation(tx, tenancy, email_key, now - create_window, p.create_limit)
-            .await?
-            .map(|at| at + create_window);
-        let by_failures = store::limiting_failure(tx, tenancy, email_key, now - failure_window, p.failure_limit)
-            .await?
-            .map(|at| at + failure_window);
-        Ok(by_creates.max(by_failures).map(|free_at| seconds_until(free_at, now)))
     }
 
     /// A pending challenge, expired or not; never one that was used or deleted.
@@ -157,12 +171,29 @@ impl ChallengeService {
         }
         // The read above may be stale by the time we write; the conditional updates below
         // decide, and a loser is told why by a fresh read.
+        let owner = tenancy.clone();
         if same_hash(&stored.code_hash, &self.hasher.code(id, code)) {
-            if store::consume(&self.db, tenancy, id, now, max_attempts).await? {
+            let challenge_id = id.clone();
+            let consumed = self
+                .db
+                .write(move |tx| {
+                    Box::pin(async move { store::consume(tx, &owner, &challenge_id, now, max_attempts).await })
+                })
+                .await?;
+            if consumed {
                 return Ok(stored.challenge);
             }
         } else {
-            match store::count_failed_attempt(&self.db, tenancy, &stored.challenge, now, max_attempts).await? {
+            let challenge = stored.challenge.clone();
+            let counted = self
+                .db
+                .write(move |tx| {
+                    Box::pin(
+                        async move { store::count_failed_attempt(tx, &owner, &challenge, now, max_attempts).await },
+                    )
+                })
+                .await?;
+            match counted {
                 Some(used) if used >= max_attempts => return Err(ChallengeError::ChallengeAttemptsExceeded),
                 Some(_) => return Err(ChallengeError::InvalidChallengeCode),
                 None => {}
@@ -189,7 +220,8 @@ impl ChallengeService {
 
     /// Deletes a challenge; deleting one that does not exist is not an error.
     pub async fn delete(&self, tenancy: &AuthorizedTenancy, id: &ChallengeId) -> Result<(), ChallengeError> {
-        Ok(store::delete(&self.db, tenancy, id).await?)
+        let (owner, id) = (tenancy.clone(), id.clone());
+        Ok(self.db.write(move |tx| Box::pin(async move { store::delete(tx, &owner, &id).await })).await?)
     }
 
     /// Removes what is past retention; run in the background, and by tests directly.

@@ -1,8 +1,9 @@
-//! Fresh random values for each challenge, all from the operating system's CSPRNG.
+//! Fresh random values for each challenge. All come from `rand::rng()`: a ChaCha12 CSPRNG per
+//! thread, seeded and periodically reseeded from the operating system, so a challenge costs no
+//! system call per character.
 
 use rand::distr::{Alphanumeric, Distribution, Uniform};
-use rand::rngs::OsRng;
-use rand::{Rng, RngCore, TryRngCore};
+use rand::{Rng, RngCore};
 
 use super::model::{ChallengeId, Code, Secret};
 
@@ -14,12 +15,8 @@ const ID_LEN: usize = 20;
 const SECRET_GROUPS: usize = 3;
 const SECRET_GROUP_LEN: usize = 9;
 
-fn os_rng() -> impl Rng {
-    OsRng.unwrap_err()
-}
-
 pub fn challenge_id() -> ChallengeId {
-    let mut rng = os_rng();
+    let mut rng = rand::rng();
     let symbol = Uniform::new(0, ID_ALPHABET.len()).expect("non-empty alphabet");
     let id = (0..ID_LEN).map(|_| ID_ALPHABET[symbol.sample(&mut rng)] as char).collect();
     ChallengeId::new(id)
@@ -27,7 +24,7 @@ pub fn challenge_id() -> ChallengeId {
 
 /// `ABC123def-GHI456jkl-MNO789pqr`-shaped.
 pub fn secret() -> Secret {
-    let mut rng = os_rng();
+    let mut rng = rand::rng();
     let groups: Vec<String> = (0..SECRET_GROUPS)
         .map(|_| (&mut rng).sample_iter(Alphanumeric).take(SECRET_GROUP_LEN).map(char::from).collect())
         .collect();
@@ -37,14 +34,14 @@ pub fn secret() -> Secret {
 /// Six decimal digits, uniform over 000000–999999 (`random_range` rejects rather than
 /// reducing modulo, so no code is likelier than another), leading zeros kept.
 pub fn code() -> Code {
-    let n: u32 = os_rng().random_range(0..1_000_000);
+    let n: u32 = rand::rng().random_range(0..1_000_000);
     Code::new(format!("{n:06}"))
 }
 
 /// A random key of `len` bytes, for generated server keys and API keys.
 pub fn key_bytes(len: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; len];
-    os_rng().fill_bytes(&mut bytes);
+    rand::rng().fill_bytes(&mut bytes);
     bytes
 }
 

@@ -1,7 +1,7 @@
 //! The challenge tables. Each state change is one conditional statement, so that two requests
 //! at once cannot both win: the database decides, not a read followed by a write.
 
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use sqlx::SqliteConnection;
 
 use super::model::{Challenge, ChallengeId, EmailAddress, Metadata, Purpose, UserId};
 use super::tenancy::AuthorizedTenancy;
@@ -17,10 +17,10 @@ pub struct StoredChallenge {
 }
 
 /// What a new row holds.
-pub struct ChallengeRow<'a> {
-    pub challenge: &'a Challenge,
-    pub secret_hash: &'a [u8],
-    pub code_hash: &'a [u8],
+pub struct ChallengeRow {
+    pub challenge: Challenge,
+    pub secret_hash: Vec<u8>,
+    pub code_hash: Vec<u8>,
 }
 
 /// Whom `invalidateOthers` deletes: the same user when there is one, otherwise the same email.
@@ -86,49 +86,39 @@ pub async fn find(
         .transpose()
 }
 
-/// With `limit` or more events since `since`, when (epoch ms) the oldest event that keeps the
-/// count at the limit was recorded; the next slot frees one window after it.
-async fn limiting_event(
-    tx: &mut SqliteConnection,
-    sql: &str,
-    tenancy: &AuthorizedTenancy,
-    email_key: &str,
-    since: i64,
-    limit: u32,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(sql)
-        .bind(tenancy.id())
-        .bind(email_key)
-        .bind(since)
-        .bind(i64::from(limit) - 1)
-        .fetch_optional(tx)
-        .await
+/// A sliding-window limit: at most `limit` events after `since` (epoch ms).
+pub struct Window {
+    pub since: i64,
+    pub limit: u32,
 }
 
-pub async fn limiting_creation(
+/// For the email's creates and its wrong codes: with `limit` or more events in the window, when
+/// (epoch ms) the oldest event that keeps the count at the limit happened. The next slot frees
+/// one window after it. One statement for both, since this runs on every create.
+pub async fn limiting_events(
     tx: &mut SqliteConnection,
     tenancy: &AuthorizedTenancy,
     email_key: &str,
-    since: i64,
-    limit: u32,
-) -> Result<Option<i64>, sqlx::Error> {
-    const SQL: &str = "SELECT created_at FROM challenge_creations
-        WHERE tenancy_id = ? AND email_key = ? AND created_at > ?
-        ORDER BY created_at DESC LIMIT 1 OFFSET ?";
-    limiting_event(tx, SQL, tenancy, email_key, since, limit).await
-}
-
-pub async fn limiting_failure(
-    tx: &mut SqliteConnection,
-    tenancy: &AuthorizedTenancy,
-    email_key: &str,
-    since: i64,
-    limit: u32,
-) -> Result<Option<i64>, sqlx::Error> {
-    const SQL: &str = "SELECT failed_at FROM verification_failures
-        WHERE tenancy_id = ? AND email_key = ? AND failed_at > ?
-        ORDER BY failed_at DESC LIMIT 1 OFFSET ?";
-    limiting_event(tx, SQL, tenancy, email_key, since, limit).await
+    creates: Window,
+    failures: Window,
+) -> Result<(Option<i64>, Option<i64>), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT
+            (SELECT created_at FROM challenge_creations
+             WHERE tenancy_id = ?1 AND email_key = ?2 AND created_at > ?3
+             ORDER BY created_at DESC LIMIT 1 OFFSET ?4),
+            (SELECT failed_at FROM verification_failures
+             WHERE tenancy_id = ?1 AND email_key = ?2 AND failed_at > ?5
+             ORDER BY failed_at DESC LIMIT 1 OFFSET ?6)",
+    )
+    .bind(tenancy.id())
+    .bind(email_key)
+    .bind(creates.since)
+    .bind(i64::from(creates.limit) - 1)
+    .bind(failures.since)
+    .bind(i64::from(failures.limit) - 1)
+    .fetch_one(tx)
+    .await
 }
 
 pub async fn record_creation(
@@ -168,11 +158,11 @@ pub async fn invalidate_others(
 }
 
 pub async fn insert(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     tenancy: &AuthorizedTenancy,
-    row: ChallengeRow<'_>,
+    row: &ChallengeRow,
 ) -> Result<(), sqlx::Error> {
-    let c = row.challenge;
+    let c = &row.challenge;
     sqlx::query(
         "INSERT INTO challenges (id, tenancy_id, purpose, email, email_key, user_id, metadata,
             secret_hash, code_hash, created_at, expires_at)
@@ -185,11 +175,11 @@ pub async fn insert(
     .bind(c.email.normalized())
     .bind(c.user_id.as_ref().map(UserId::as_str))
     .bind(c.metadata.as_json_text())
-    .bind(row.secret_hash)
-    .bind(row.code_hash)
+    .bind(&row.secret_hash)
+    .bind(&row.code_hash)
     .bind(c.created_at)
     .bind(c.expires_at)
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
@@ -197,7 +187,7 @@ pub async fn insert(
 /// Marks the challenge used if it still can be: pending, unexpired, attempts left.
 /// True for exactly one caller, however many race.
 pub async fn consume(
-    db: &Database,
+    tx: &mut SqliteConnection,
     tenancy: &AuthorizedTenancy,
     id: &ChallengeId,
     now: i64,
@@ -211,7 +201,7 @@ pub async fn consume(
     .bind(id.as_str())
     .bind(tenancy.id())
     .bind(max_attempts)
-    .execute(db.writer())
+    .execute(tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -220,13 +210,12 @@ pub async fn consume(
 /// the email's rate limit. Returns the attempts used after this one, or `None` when nothing
 /// was counted (the challenge was used up or consumed meanwhile).
 pub async fn count_failed_attempt(
-    db: &Database,
+    tx: &mut SqliteConnection,
     tenancy: &AuthorizedTenancy,
     challenge: &Challenge,
     now: i64,
     max_attempts: u32,
 ) -> Result<Option<u32>, sqlx::Error> {
-    let mut tx = db.begin_write().await?;
     let attempts: Option<i64> = sqlx::query_scalar(
         "UPDATE challenges SET attempts = attempts + 1
          WHERE id = ? AND tenancy_id = ? AND consumed_at IS NULL AND attempts < ?
@@ -245,15 +234,18 @@ pub async fn count_failed_attempt(
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await?;
     Ok(attempts.map(|a| u32::try_from(a).unwrap_or(u32::MAX)))
 }
 
-pub async fn delete(db: &Database, tenancy: &AuthorizedTenancy, id: &ChallengeId) -> Result<(), sqlx::Error> {
+pub async fn delete(
+    tx: &mut SqliteConnection,
+    tenancy: &AuthorizedTenancy,
+    id: &ChallengeId,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM challenges WHERE id = ? AND tenancy_id = ?")
         .bind(id.as_str())
         .bind(tenancy.id())
-        .execute(db.writer())
+        .execute(tx)
         .await?;
     Ok(())
 }

@@ -1,6 +1,10 @@
 //! Tenancies and their API keys. Keys are stored as SHA-256 digests (they are long random
 //! strings, so a plain digest is enough) and compared in constant time.
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -37,22 +41,54 @@ fn new_api_key() -> String {
     format!("ak_{}", URL_SAFE_NO_PAD.encode(generate::key_bytes(32)))
 }
 
+/// How long a tenancy's key digest is trusted without reading the database again. A key
+/// rotated by this process takes effect at once; by another process (the CLI), within this.
+const KEY_CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// Key digests of existing tenancies, with when they were read. Unknown tenancies are never
+/// cached, so the map stays as small as the tenancy table.
+type KeyCache = Arc<RwLock<HashMap<String, (Vec<u8>, Instant)>>>;
+
 #[derive(Clone)]
 pub struct Tenancies {
     db: Database,
     clock: Clock,
+    keys: KeyCache,
 }
 
 impl Tenancies {
     pub fn new(db: Database, clock: Clock) -> Self {
-        Self { db, clock }
+        Self { db, clock, keys: KeyCache::default() }
     }
 
-    pub async fn authenticate(&self, tenancy_id: &str, api_key: &str) -> Result<AuthorizedTenancy, ChallengeError> {
+    fn cached_key(&self, tenancy_id: &str) -> Option<Vec<u8>> {
+        let keys = self.keys.read().ok()?;
+        let (digest, read_at) = keys.get(tenancy_id)?;
+        (read_at.elapsed() < KEY_CACHE_TTL).then(|| digest.clone())
+    }
+
+    fn forget_key(&self, tenancy_id: &str) {
+        if let Ok(mut keys) = self.keys.write() {
+            keys.remove(tenancy_id);
+        }
+    }
+
+    async fn stored_key(&self, tenancy_id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        if let Some(digest) = self.cached_key(tenancy_id) {
+            return Ok(Some(digest));
+        }
         let stored: Option<Vec<u8>> = sqlx::query_scalar("SELECT api_key_hash FROM tenancies WHERE id = ?")
             .bind(tenancy_id)
             .fetch_optional(self.db.reader())
             .await?;
+        if let (Some(digest), Ok(mut keys)) = (&stored, self.keys.write()) {
+            keys.insert(tenancy_id.to_owned(), (digest.clone(), Instant::now()));
+        }
+        Ok(stored)
+    }
+
+    pub async fn authenticate(&self, tenancy_id: &str, api_key: &str) -> Result<AuthorizedTenancy, ChallengeError> {
+        let stored = self.stored_key(tenancy_id).await?;
         let given = digest(api_key);
         // Compare against something even for an unknown tenancy, so timing tells nothing.
         let expected = stored.as_deref().unwrap_or(&[0u8; 32]);
@@ -84,6 +120,7 @@ impl Tenancies {
             .bind(tenancy_id)
             .execute(self.db.writer())
             .await?;
+        self.forget_key(tenancy_id);
         if updated.rows_affected() == 0 {
             return Err(ChallengeError::NotFound);
         }
@@ -101,6 +138,7 @@ impl Tenancies {
         .bind(self.clock.now_ms())
         .execute(self.db.writer())
         .await?;
+        self.forget_key(tenancy_id);
         Ok(())
     }
 }
