@@ -23,6 +23,8 @@ const READERS: u32 = 4;
 const MAX_BATCH: usize = 64;
 /// Jobs that may wait for the writer before callers wait to enqueue.
 const QUEUE: usize = 4096;
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// Told, after the job's transaction ended, whether it committed.
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
@@ -52,17 +54,25 @@ impl Database {
             std::fs::create_dir_all(folder)
                 .with_context(|| format!("could not create the database folder {}", folder.display()))?;
         }
+        // Checkpoints (the only writes that wait for the disk) run in the background below,
+        // not inside whichever commit crosses SQLite's page threshold.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await
             .with_context(|| format!("could not open the database {url}"))?;
         sqlx::migrate!().run(&writer).await.context("could not migrate the database")?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await
             .with_context(|| format!("could not open the database {url} for reading"))?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .with_context(|| format!("could not open the database {url} for checkpoints"))?;
+        tokio::spawn(run_checkpoints(checkpointer));
         let (batches, jobs) = mpsc::channel(QUEUE);
         tokio::spawn(run_batches(writer.clone(), jobs));
         Ok(Self { reader, writer, batches })
@@ -135,6 +145,18 @@ async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
                 }
             }
             Err(err) => tracing::error!(error = %err, jobs = batch.len(), "could not start a group commit"),
+        }
+    }
+}
+
+/// Copies the WAL back into the database file now and then, without blocking writers
+/// (`PASSIVE`), for as long as the runtime runs.
+async fn run_checkpoints(checkpointer: SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    loop {
+        tick.tick().await;
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&checkpointer).await {
+            tracing::warn!(error = %err, "WAL checkpoint failed; will retry");
         }
     }
 }

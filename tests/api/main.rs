@@ -5,6 +5,7 @@ mod app_flows;
 mod app_security;
 mod at_rest;
 mod bad_input;
+mod cli;
 mod concurrency;
 mod contract;
 mod mail;
