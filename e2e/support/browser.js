@@ -36,36 +36,52 @@ export async function newPage(browser, baseURL) {
   return context.newPage();
 }
 
-let taken = 0;
+/**
+ * A numbered screenshot series for one test file: `screenshotSeries("passkeys-")` returns a
+ * `shot(page, name)` that saves `screenshots/passkeys-NN-name.png`. The first shot of a series
+ * in a run removes that series' old files (and only those), so test files run one after the
+ * other in one `npm test` don't wipe each other's shots, and each series shows its latest run.
+ */
+export function screenshotSeries(prefix = "") {
+  if (!/^(?:[a-z0-9]+(?:-[a-z0-9]+)*-)?$/.test(prefix)) {
+    throw new Error(`a screenshot prefix is lowercase words joined and ended by "-", not "${prefix}"`);
+  }
+  // `NN-name.png` after the prefix: the bare series ("") never matches a prefixed file.
+  const ours = new RegExp(`^${prefix}\\d{2,}-[a-z0-9-]*\\.png$`);
+  let taken = 0;
+
+  return async function shot(page, name) {
+    if (taken === 0) {
+      await mkdir(screenshotDir, { recursive: true });
+      for (const file of await readdir(screenshotDir)) {
+        if (ours.test(file)) await rm(join(screenshotDir, file), { force: true });
+      }
+    }
+    taken += 1;
+    const safe = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+    const path = join(screenshotDir, `${prefix}${String(taken).padStart(2, "0")}-${safe}.png`);
+    // Headless Chromium leaves iframes below the first screen blank in `fullPage` shots (it never
+    // paints them), so the window is made as tall as the page for the shot instead.
+    const viewport = page.viewportSize();
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    if (viewport && height > viewport.height) {
+      await page.setViewportSize({ width: viewport.width, height });
+      await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+      try {
+        await page.screenshot({ path, fullPage: true });
+      } finally {
+        await page.setViewportSize(viewport);
+      }
+    } else {
+      await page.screenshot({ path, fullPage: true });
+    }
+    return path;
+  };
+}
 
 /**
- * Saves a full-page screenshot as `screenshots/NN-name.png`, numbered in the order taken. The
- * first shot of a run empties the folder, so it only ever shows the latest run.
+ * Saves a full-page screenshot as `screenshots/NN-name.png`, numbered in the order taken (the
+ * unprefixed series, used by the email suite). The first shot of a run removes the series' old
+ * `NN-name.png` files, so they only ever show the latest run.
  */
-export async function shot(page, name) {
-  if (taken === 0) {
-    await mkdir(screenshotDir, { recursive: true });
-    for (const file of await readdir(screenshotDir)) {
-      if (file.endsWith(".png")) await rm(join(screenshotDir, file), { force: true });
-    }
-  }
-  taken += 1;
-  const safe = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
-  const path = join(screenshotDir, `${String(taken).padStart(2, "0")}-${safe}.png`);
-  // Headless Chromium leaves iframes below the first screen blank in `fullPage` shots (it never
-  // paints them), so the window is made as tall as the page for the shot instead.
-  const viewport = page.viewportSize();
-  const height = await page.evaluate(() => document.documentElement.scrollHeight);
-  if (viewport && height > viewport.height) {
-    await page.setViewportSize({ width: viewport.width, height });
-    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
-    try {
-      await page.screenshot({ path, fullPage: true });
-    } finally {
-      await page.setViewportSize(viewport);
-    }
-  } else {
-    await page.screenshot({ path, fullPage: true });
-  }
-  return path;
-}
+export const shot = screenshotSeries("");

@@ -1,0 +1,420 @@
+// One person's journey through the passkey flows, in a real browser with Chromium's virtual
+// authenticator (DevTools Protocol, no hardware): sign up and add a passkey, sign in with it
+// without typing an email, lose the device, recover the account with an emailed code and a new
+// passkey, and find the lost passkey refused afterwards.
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+
+import { codeFor, latestMessage, startApp } from "../support/app.js";
+import { launchBrowser, newPage, screenshotSeries } from "../support/browser.js";
+
+const shot = screenshotSeries("passkeys-");
+
+const EMAIL = "sam@example.org";
+const NAME = "Sam Passkey";
+const FIRST_PASSKEY = "Sam's old phone";
+const NEW_PASSKEY = "Sam's new laptop";
+
+let app;
+let browser;
+let page;
+/** The DevTools session of `page`, where the virtual authenticators live. */
+let cdp;
+
+// What each step leaves for the next ones.
+let authenticatorId = null;
+let oldCredential = null;
+/** Another browser signed in to the account when it is recovered. */
+let otherDevice = null;
+
+/** The text of the page's main content. */
+async function mainText() {
+  return page.locator("main").innerText();
+}
+
+async function h1() {
+  return (await page.locator("main h1").innerText()).trim();
+}
+
+/** What the passkey script last wrote in the page's status line ("" if nothing). */
+async function passkeyStatus() {
+  const status = page.locator("main [data-passkey-status]");
+  return (await status.count()) ? (await status.innerText()).trim() : "";
+}
+
+/** Clicks and waits until the browser has loaded `path`, saying where it is if it did not. */
+async function clickTo(locator, path) {
+  await locator.click();
+  try {
+    await page.waitForURL((url) => url.pathname === path);
+  } catch {
+    const status = await passkeyStatus().catch(() => "");
+    throw new Error(
+      `expected to land on ${path}, but the browser is on ${page.url()}` +
+        (status ? ` (passkey status: "${status}")` : "") +
+        `:\n${await mainText()}`,
+    );
+  }
+}
+
+function button(name) {
+  return page.locator("main").getByRole("button", { name, exact: true });
+}
+
+async function signOut() {
+  await clickTo(page.locator("header").getByRole("button", { name: "Sign out" }), "/");
+  assert.ok(await page.locator("header nav").getByRole("link", { name: "Log in" }).isVisible(), "signed out");
+}
+
+/** A platform authenticator with user verification that says yes by itself. */
+async function addAuthenticator() {
+  const { authenticatorId: id } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return id;
+}
+
+async function credentialsOn(id) {
+  return (await cdp.send("WebAuthn.getCredentials", { authenticatorId: id })).credentials;
+}
+
+/**
+ * Chromium's virtual authenticator answers a conditional (autofill) request by itself, so the
+ * login page's autofill would sign in on load, before any click. To test the button, the page
+ * loads while the authenticator is "untouched": the autofill request then waits, as it does
+ * for a person who ignores the dropdown, and stays waiting after presence is simulated again.
+ * The click then cancels it and starts the modal request, as in a browser.
+ */
+async function openLoginWithAutofillWaiting() {
+  await cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId, enabled: false });
+  try {
+    await page.goto("/login");
+    await page.waitForFunction(() =>
+      window.e2eWebauthnGets?.some((call) => call.mediation === "conditional" && call.outcome === "pending"),
+    );
+  } finally {
+    await cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId, enabled: true });
+  }
+}
+
+/** Counts the requests to `/passkeys/login/start` from now on. */
+function countLoginStarts() {
+  const counter = { count: 0 };
+  page.on("request", (request) => {
+    if (request.method() === "POST" && new URL(request.url()).pathname === "/passkeys/login/start") counter.count += 1;
+  });
+  return counter;
+}
+
+/** The passkeys listed on the account page, as `{ name, meta }`. */
+async function listedPasskeys() {
+  const rows = page.locator("main ul.passkeys > li");
+  const found = [];
+  for (let i = 0; i < (await rows.count()); i++) {
+    const row = rows.nth(i);
+    found.push({
+      name: (await row.locator(".name").innerText()).trim(),
+      meta: (await row.locator(".meta").innerText()).trim(),
+    });
+  }
+  return found;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** A time as the app prints it: `22 Nov 2026, 16:04 UTC`. */
+function appTime(ms) {
+  const at = new Date(ms);
+  const two = (n) => String(n).padStart(2, "0");
+  return `${at.getUTCDate()} ${MONTHS[at.getUTCMonth()]} ${at.getUTCFullYear()}, ${two(at.getUTCHours())}:${two(at.getUTCMinutes())} UTC`;
+}
+
+/** Every way the app may print a moment between `from` and `to` (a minute can turn meanwhile). */
+function appTimesBetween(from, to) {
+  const times = new Set();
+  for (let ms = from - (from % 60_000); ms <= to; ms += 60_000) times.add(appTime(ms));
+  return [...times];
+}
+
+/** Asserts the account page shows this person, signed in. */
+async function assertAccountPage() {
+  assert.equal(new URL(page.url()).pathname, "/account");
+  assert.equal(await h1(), "Your account");
+  const details = page.locator("main dl.details");
+  assert.equal(await details.locator("dt:has-text('Name') + dd").innerText(), NAME);
+  assert.match(await details.locator("dt:has-text('Email') + dd").innerText(), /^sam@example\.org\s+verified$/);
+  assert.equal(await page.locator("header nav a[href='/account']").innerText(), EMAIL, "the header names the account");
+}
+
+// Each step needs the ones before it: after a failure the rest are skipped, not failed again.
+let broken = null;
+function step(name, fn) {
+  it(name, async (t) => {
+    if (broken) {
+      t.skip(`skipped after the failed step "${broken}"`);
+      return;
+    }
+    try {
+      await fn(t);
+    } catch (error) {
+      broken = name;
+      try {
+        await shot(page, `failed-${name}`);
+      } catch {
+        // No page to show.
+      }
+      throw error;
+    }
+  });
+}
+
+describe("passkey flows", () => {
+  before(async () => {
+    app = await startApp();
+    browser = await launchBrowser();
+    page = await newPage(browser, app.baseUrl);
+    // Records each navigator.credentials.get() call and how it ended, passing it through
+    // untouched, so that a test can wait until the autofill request is pending.
+    await page.addInitScript(() => {
+      const calls = (window.e2eWebauthnGets = []);
+      if (!navigator.credentials?.get) return;
+      const get = navigator.credentials.get.bind(navigator.credentials);
+      navigator.credentials.get = (options) => {
+        const call = { mediation: options?.mediation ?? "optional", outcome: "pending" };
+        calls.push(call);
+        const result = get(options);
+        result.then(
+          () => (call.outcome = "credential"),
+          (error) => (call.outcome = error?.name ?? "error"),
+        );
+        return result;
+      };
+    });
+    cdp = await page.context().newCDPSession(page);
+    await cdp.send("WebAuthn.enable");
+    authenticatorId = await addAuthenticator();
+  });
+
+  after(async () => {
+    if (broken && app) console.error(`--- app output ---\n${app.logs()}`);
+    await browser?.close();
+    await app?.stop();
+  });
+
+  step("sign up, then add a passkey from the account page", async () => {
+    await page.goto("/signup");
+    await page.getByLabel("Email").fill(EMAIL);
+    await page.getByLabel("Name").fill(NAME);
+    await clickTo(button("Send me a code"), "/verify");
+    const code = await codeFor(page, EMAIL, { subject: "Confirm your email address" });
+    await page.getByLabel("Code").fill(code);
+    await clickTo(button("Continue"), "/account");
+    await assertAccountPage();
+
+    // No passkey yet: the page invites to add one.
+    assert.equal(await page.locator("main ul.passkeys").count(), 0, "no passkey list yet");
+    assert.match(await page.locator("main .invite").innerText(), /^Add a passkey to sign in with your fingerprint/);
+    await shot(page, "account-invites-to-add-a-passkey");
+
+    await page.getByLabel("Name for the new passkey").fill(FIRST_PASSKEY);
+    const added = Date.now();
+    await button("Add a passkey").click();
+    // The script reloads /account when the server has the passkey: the same URL, so wait for
+    // the notice the new page carries.
+    const notice = page.locator("main p.notice[role=status]");
+    try {
+      await notice.waitFor();
+    } catch {
+      throw new Error(`no notice after "Add a passkey"; passkey status: "${await passkeyStatus()}"`);
+    }
+    assert.equal(await notice.innerText(), "Your passkey was added. You can use it to sign in next time.");
+    await assertAccountPage();
+    assert.equal(await page.locator("main .invite").count(), 0, "no invitation once there is a passkey");
+    const listed = await listedPasskeys();
+    assert.equal(listed.length, 1, "one passkey listed");
+    assert.equal(listed[0].name, FIRST_PASSKEY);
+    const addedAt = appTimesBetween(added, Date.now());
+    assert.ok(
+      addedAt.some((time) => listed[0].meta === `· added ${time} · last used never`),
+      `"${listed[0].meta}" says it was added ${addedAt.join(" or ")} and never used`,
+    );
+    await shot(page, "account-with-passkey");
+
+    // A discoverable credential for this site, whose user handle is an opaque id, not the email.
+    const credentials = await credentialsOn(authenticatorId);
+    assert.equal(credentials.length, 1, "one credential on the authenticator");
+    const [credential] = credentials;
+    assert.equal(credential.isResidentCredential, true, "a resident (discoverable) credential");
+    assert.equal(credential.rpId, "localhost");
+    const handle = Buffer.from(credential.userHandle, "base64");
+    assert.equal(handle.length, 16, `the user handle is 16 bytes (a UUID), not ${handle.length}`);
+    assert.ok(handle[6] >> 4 === 4 && handle[8] >> 6 === 2, `a random (v4) UUID, not ${handle.toString("hex")}`);
+    assert.notEqual(handle.toString("utf8"), EMAIL, "the user handle is not the email");
+    assert.equal(credential.userName, EMAIL, "the email is only the credential's user name, shown when picking a passkey");
+  });
+
+  step("sign in with the passkey button, without typing an email", async () => {
+    await signOut();
+    const starts = countLoginStarts();
+    await openLoginWithAutofillWaiting();
+    assert.equal(await h1(), "Log in");
+    assert.equal(await page.getByLabel("Email").inputValue(), "", "no email typed");
+    assert.equal(await page.getByLabel("Email").getAttribute("autocomplete"), "username webauthn");
+    await shot(page, "login-page");
+
+    const before = Date.now();
+    await clickTo(button("Sign in with a passkey"), "/account");
+    assert.equal(starts.count, 2, "the autofill's sign-in and the button's: the button signed in");
+    await assertAccountPage();
+    const listed = await listedPasskeys();
+    assert.equal(listed.length, 1);
+    const usedAt = appTimesBetween(before, Date.now());
+    assert.ok(
+      usedAt.some((time) => listed[0].meta.endsWith(`· last used ${time}`)),
+      `"${listed[0].meta}" says it was last used ${usedAt.join(" or ")}`,
+    );
+    await shot(page, "signed-in-with-passkey");
+
+    const [credential] = await credentialsOn(authenticatorId);
+    assert.ok(credential.signCount >= 1, "the authenticator counted the sign-in");
+  });
+
+  step("sign in with the passkey offered in the email field's autofill", async () => {
+    // The virtual authenticator picks its one passkey from the autofill by itself; headless
+    // Chromium has no dropdown to click, so this covers the page's part: the conditional
+    // request made on load, and signing in with what it returns.
+    await signOut();
+    const starts = countLoginStarts();
+    await page.goto("/login");
+    try {
+      await page.waitForURL((url) => url.pathname === "/account");
+    } catch {
+      throw new Error(`the autofill did not sign in; on ${page.url()}, passkey status: "${await passkeyStatus()}"`);
+    }
+    assert.equal(starts.count, 1, "one sign-in, the autofill's, with no click");
+    await assertAccountPage();
+  });
+
+  step("lose the device, then recover the account with an emailed code", async () => {
+    // Kept to try again in the last step: the private key never leaves a real device, but the
+    // virtual one can hand it over.
+    [oldCredential] = await credentialsOn(authenticatorId);
+    await cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId });
+    authenticatorId = null;
+    await signOut();
+
+    // Still signed in elsewhere, with an email code: recovery will sign that browser out.
+    otherDevice = await newPage(browser, app.baseUrl);
+    await otherDevice.goto("/login");
+    await otherDevice.getByLabel("Email").fill(EMAIL);
+    await otherDevice.getByRole("button", { name: "Send me a code", exact: true }).click();
+    await otherDevice.waitForURL((url) => url.pathname === "/verify");
+    await otherDevice.getByLabel("Code").fill(await codeFor(otherDevice, EMAIL, { subject: "Your sign-in code" }));
+    await otherDevice.getByRole("button", { name: "Continue", exact: true }).click();
+    await otherDevice.waitForURL((url) => url.pathname === "/account");
+
+    await clickTo(page.locator("header nav").getByRole("link", { name: "Log in" }), "/login");
+    await clickTo(page.locator("main").getByRole("link", { name: "Lost your passkey?" }), "/recover");
+    assert.equal(await h1(), "Lost your passkey?");
+    await page.getByLabel("Email").fill(EMAIL);
+    await clickTo(button("Send me a code"), "/verify");
+    assert.equal(await h1(), "Enter your recovery code");
+    assert.equal(await page.locator("main strong.mailbox").innerText(), "s***@example.org");
+    await shot(page, "recovery-code");
+
+    const code = await codeFor(page, EMAIL, { subject: "Recover your account" });
+    await page.getByLabel("Code").fill(code);
+    await clickTo(button("Continue"), "/recover/passkey");
+    assert.equal(await h1(), "Set up a new passkey");
+    assert.match(await mainText(), /This page works for \d+ more minutes\./);
+    const listed = await page.locator("main ul.passkeys > li").allInnerTexts();
+    assert.equal(listed.length, 1, "the account's one passkey is listed");
+    assert.match(listed[0], new RegExp(`^${FIRST_PASSKEY} · added `));
+    assert.ok(await page.getByLabel("Remove all my existing passkeys", { exact: false }).isChecked());
+    assert.ok(await page.getByLabel("Sign out everywhere else").isChecked());
+    assert.equal(await page.locator("header nav a[href='/account']").count(), 0, "not signed in yet");
+    await shot(page, "recovery-new-passkey");
+
+    // The recovery session can do nothing else.
+    await page.goto("/account");
+    assert.equal(new URL(page.url()).pathname, "/recover/passkey", "the account page is out of reach");
+  });
+
+  step("a new passkey on a new device signs in and replaces the old one", async () => {
+    authenticatorId = await addAuthenticator();
+    await page.getByLabel("Name for the new passkey").fill(NEW_PASSKEY);
+    await clickTo(button("Create a passkey"), "/account");
+    assert.equal(
+      await page.locator("main p.notice[role=status]").innerText(),
+      "Your new passkey is ready and you are signed in.",
+    );
+    await assertAccountPage();
+    const listed = await listedPasskeys();
+    assert.deepEqual(
+      listed.map((p) => p.name),
+      [NEW_PASSKEY],
+      "only the new passkey: the old one was removed",
+    );
+    await shot(page, "recovered-account");
+
+    const [credential] = await credentialsOn(authenticatorId);
+    assert.equal(credential.isResidentCredential, true);
+    assert.equal(credential.userHandle, oldCredential.userHandle, "the same account");
+    assert.notEqual(credential.credentialId, oldCredential.credentialId, "a new credential");
+
+    // "Sign out everywhere else" was ticked: the other browser's session is gone.
+    await otherDevice.goto("/account");
+    assert.equal(new URL(otherDevice.url()).pathname, "/login", "the other browser was signed out");
+    await otherDevice.context().close();
+    otherDevice = null;
+
+    const notice = await latestMessage(page, EMAIL, { subject: "A passkey was added to your account" });
+    assert.match(notice.text, /after a code sent to this address was used to recover the account/);
+    assert.doesNotMatch(notice.text, /\b\d{6}\b/, "the notice carries no code");
+  });
+
+  step("the lost passkey is refused", async () => {
+    await signOut();
+    await cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId });
+    // A device holding only the old credential, as if the lost phone turned up again.
+    authenticatorId = await addAuthenticator();
+    await cdp.send("WebAuthn.addCredential", {
+      authenticatorId,
+      credential: {
+        credentialId: oldCredential.credentialId,
+        isResidentCredential: true,
+        rpId: "localhost",
+        privateKey: oldCredential.privateKey,
+        userHandle: oldCredential.userHandle,
+        signCount: oldCredential.signCount,
+      },
+    });
+
+    const starts = countLoginStarts();
+    await openLoginWithAutofillWaiting();
+    await button("Sign in with a passkey").click();
+    const status = page.locator("main [data-passkey-status].error");
+    try {
+      await status.waitFor();
+    } catch {
+      throw new Error(`no error shown; the browser is on ${page.url()}, status: "${await passkeyStatus()}"`);
+    }
+    assert.ok(starts.count >= 2, "the button's sign-in was refused, not only the autofill's");
+    assert.equal(
+      await status.innerText(),
+      "This passkey is not registered here. Sign in with an email code instead.",
+    );
+    assert.equal(new URL(page.url()).pathname, "/login", "still on the login page");
+    assert.ok(await button("Sign in with a passkey").isEnabled(), "the button can be used again");
+    assert.equal(await page.locator("header nav a[href='/account']").count(), 0, "not signed in");
+    await shot(page, "old-passkey-refused");
+  });
+});
