@@ -27,6 +27,11 @@ use crate::db::Database;
 /// stores every value); it is mirrored into `sessions.user_id`.
 pub const USER_ID_KEY: &str = "user_id";
 
+/// The session-state entry of a recovery grant, a JSON object whose `account` is the account
+/// being recovered. A recovery session acts for that account, so it is mirrored into
+/// `sessions.user_id` too: "sign out everywhere" must end it as well.
+pub const RECOVERY_KEY: &str = "recovery";
+
 /// 48 random bytes encode to exactly 64 URL-safe base64 characters, with no padding to escape.
 const KEY_BYTES: usize = 48;
 
@@ -181,9 +186,26 @@ impl Row {
             .map(|value| serde_json::from_str::<String>(value))
             .transpose()
             .with_context(|| format!("the session entry {USER_ID_KEY:?} is not a JSON string"))?;
+        let user_id = match user_id {
+            Some(user) => Some(user),
+            None => recovered_account(session_state)?,
+        };
         let state = serde_json::to_string(session_state).context("could not encode the session state")?;
         Ok(Self { user_id, state })
     }
+}
+
+/// The account of the session's recovery grant, if it has one.
+fn recovered_account(session_state: &SessionState) -> anyhow::Result<Option<String>> {
+    #[derive(serde::Deserialize)]
+    struct Grant {
+        account: String,
+    }
+    session_state
+        .get(RECOVERY_KEY)
+        .map(|value| serde_json::from_str::<Grant>(value).map(|grant| grant.account))
+        .transpose()
+        .with_context(|| format!("the session entry {RECOVERY_KEY:?} has no account"))
 }
 
 fn new_session_key() -> SessionKey {
@@ -374,6 +396,18 @@ mod tests {
         assert_eq!(f.store.load(&key).await.unwrap(), None);
         f.store.update_ttl(&key, &Duration::minutes(10)).await.unwrap();
         assert_eq!(f.store.load(&key).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_recovery_session_belongs_to_its_account_and_is_signed_out_with_it() {
+        let f = fixture().await;
+        let grant = serde_json::json!({ "account": USER_A, "expires_at": 1 }).to_string();
+        let recovering = f.store.save(HashMap::from([(RECOVERY_KEY.to_owned(), grant)]), &TTL).await.unwrap();
+        assert_eq!(stored_user_id(&f.db, &recovering).await.as_deref(), Some(USER_A));
+
+        f.store.delete_all_for_user(USER_A).await.unwrap();
+
+        assert_eq!(f.store.load(&recovering).await.unwrap(), None);
     }
 
     #[tokio::test]

@@ -140,6 +140,14 @@ struct Tagged<'a, T> {
     inner: &'a T,
 }
 
+/// `{"_tag": ..., "challenge": ...}`, as create and verify answer.
+#[derive(Serialize)]
+struct Wrapped<'a, T> {
+    #[serde(rename = "_tag")]
+    tag: &'static str,
+    challenge: &'a T,
+}
+
 fn field<T>(result: Result<T, InvalidInput>) -> Result<T, ChallengeError> {
     result.map_err(|err| ChallengeError::BadRequest(err.0))
 }
@@ -193,7 +201,7 @@ async fn create(
     let tenancy = authorize(&service, &req).await?;
     let new = parse_json::<CreateBody>(&req, &read_body(body).await?)?.parse()?;
     let created: CreatedChallenge = service.create(&tenancy, new).await?;
-    Ok(HttpResponse::Created().json(json!({ "_tag": "ChallengeCreated", "challenge": created })))
+    Ok(HttpResponse::Created().json(Wrapped { tag: "ChallengeCreated", challenge: &created }))
 }
 
 async fn get(service: web::Data<ChallengeService>, req: HttpRequest) -> Result<HttpResponse, ChallengeError> {
@@ -211,7 +219,7 @@ async fn verify(
     let VerifyBody { challenge_id, secret, code } = parse_json(&req, &read_body(body).await?)?;
     let challenge = service.verify(&tenancy, &challenge_id, &secret, &code).await?;
     let readable = Tagged { tag: "Challenge", inner: &challenge };
-    Ok(HttpResponse::Ok().json(json!({ "_tag": "ChallengeVerified", "challenge": readable })))
+    Ok(HttpResponse::Ok().json(Wrapped { tag: "ChallengeVerified", challenge: &readable }))
 }
 
 async fn delete(service: web::Data<ChallengeService>, req: HttpRequest) -> Result<HttpResponse, ChallengeError> {

@@ -26,7 +26,7 @@ pub fn format_time(epoch_ms: i64) -> String {
     format!("{} {month} {}, {:02}:{:02} UTC", at.day(), at.year(), at.hour(), at.minute())
 }
 
-fn account_page(chrome: &Chrome, user: &User, passkeys: &[StoredPasskey]) -> Markup {
+fn account_page(chrome: &Chrome, user: &User, passkeys: &[StoredPasskey], recent: bool) -> Markup {
     page(
         "Your account",
         chrome,
@@ -49,12 +49,16 @@ fn account_page(chrome: &Chrome, user: &User, passkeys: &[StoredPasskey]) -> Mar
                     @for p in passkeys { li { (passkey_row(chrome, p)) } }
                 }
             }
-            form data-passkey-form {
-                label { "Name for the new passkey" input type="text" name="name" maxlength="64" placeholder="e.g. My phone"; }
-                button type="button" data-passkey-register { "Add a passkey" }
+            @if recent {
+                form data-passkey-form {
+                    label { "Name for the new passkey" input type="text" name="name" maxlength="64" placeholder="e.g. My phone"; }
+                    button type="button" data-passkey-register { "Add a passkey" }
+                }
+                (passkey_status())
+                (passkey_script())
+            } @else {
+                p { "To add a passkey, first " a href="/reauth?next=/account" { "confirm it's you" } "." }
             }
-            (passkey_status())
-            (passkey_script())
         },
     )
 }
@@ -64,15 +68,14 @@ fn passkey_row(chrome: &Chrome, passkey: &StoredPasskey) -> Markup {
     html! {
         div.passkey {
             strong.name { (passkey.name) }
-            span.meta { " · added " (format_time(passkey.created_at)) " · last used " (last_used) }
+            span.meta { " · added " span.when { (format_time(passkey.created_at)) } " · last used " span.when { (last_used) } }
         }
         form.inline method="post" action=(format!("/account/passkeys/{}/rename", passkey.id)) {
             (csrf_field(&chrome.csrf))
             input type="text" name="name" value=(passkey.name) maxlength="64" aria-label="New name";
             button.link type="submit" { "Rename" }
         }
-        " "
-        form.inline method="post" action=(format!("/account/passkeys/{}/remove", passkey.id)) {
+        form.inline.remove method="post" action=(format!("/account/passkeys/{}/remove", passkey.id)) {
             (csrf_field(&chrome.csrf))
             button.link.danger type="submit" { "Remove" }
         }
@@ -98,12 +101,13 @@ fn email_change_page(chrome: &Chrome, user: &User, form: &EmailForm, error: Opti
     )
 }
 
-pub async fn show(state: web::Data<AppState>, chrome: Chrome) -> Result<HttpResponse, AppError> {
+pub async fn show(state: web::Data<AppState>, session: AppSession, chrome: Chrome) -> Result<HttpResponse, AppError> {
     let Some(user) = &chrome.user else {
         return Ok(see_other("/login"));
     };
     let passkeys = state.passkeys.store().list(user.id).await?;
-    Ok(html(StatusCode::OK, account_page(&chrome, user, &passkeys)))
+    let recent = recently_authenticated(&session, state.clock.now_ms());
+    Ok(html(StatusCode::OK, account_page(&chrome, user, &passkeys, recent)))
 }
 
 pub async fn email_form(

@@ -21,7 +21,12 @@ impl FromRequest for Chrome {
                 Some(id) => state.users.find(id).await.map_err(AppError::from)?,
                 None => None,
             };
-            Ok(Self { user, csrf: session.csrf_token()?, notice: session.take_notice() })
+            Ok(Self {
+                user,
+                csrf: session.csrf_token()?,
+                notice: session.take_notice(),
+                recovering: session.recovery().is_some(),
+            })
         })
     }
 }

@@ -10,6 +10,8 @@ pub struct Chrome {
     pub user: Option<User>,
     pub csrf: String,
     pub notice: Option<String>,
+    /// A recovery session, which can only enrol a passkey: no links to elsewhere.
+    pub recovering: bool,
 }
 
 fn document(title: &str, csrf: Option<&str>, header: Markup, content: Markup) -> Markup {
@@ -47,6 +49,8 @@ pub fn page(title: &str, chrome: &Chrome, content: Markup) -> Markup {
                         (csrf_field(&chrome.csrf))
                         button.link type="submit" { "Sign out" }
                     }
+                } @else if chrome.recovering {
+                    span.meta { "Recovering your account" }
                 } @else {
                     a href="/login" { "Log in" }
                     a href="/signup" { "Sign up" }

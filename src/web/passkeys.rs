@@ -81,7 +81,15 @@ pub async fn register_start(
     session: AppSession,
     _: CsrfJson<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
-    let account = match enrolling(&session, state.clock.now_ms()) {
+    let now = state.clock.now_ms();
+    let account = match enrolling(&session, now) {
+        // A stolen session must not be able to plant a passkey that outlives it.
+        Some(Enrolling::SignedIn(_)) if !recently_authenticated(&session, now) => {
+            return Ok(json_error(
+                StatusCode::FORBIDDEN,
+                "For your security, confirm it's you before adding a passkey.",
+            ));
+        }
         Some(Enrolling::SignedIn(a) | Enrolling::Recovery(a)) => a,
         None => return Ok(json_error(StatusCode::FORBIDDEN, "Sign in first, then add a passkey.")),
     };

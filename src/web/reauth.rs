@@ -49,11 +49,20 @@ fn reauth_page(chrome: &Chrome, error: Option<&str>) -> maud::Markup {
     )
 }
 
-pub async fn show(chrome: Chrome) -> HttpResponse {
+#[derive(serde::Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+/// `?next=/path` says where to continue; the session only ever returns to paths of this site.
+pub async fn show(session: AppSession, chrome: Chrome, query: web::Query<Next>) -> Result<HttpResponse, AppError> {
     if chrome.user.is_none() {
-        return see_other("/login");
+        return Ok(see_other("/login"));
     }
-    html(StatusCode::OK, reauth_page(&chrome, None))
+    if let Some(next) = &query.next {
+        session.set_return_to(next)?;
+    }
+    Ok(html(StatusCode::OK, reauth_page(&chrome, None)))
 }
 
 /// Confirms by email: a login code to the account's own address.

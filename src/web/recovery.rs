@@ -18,6 +18,7 @@ use super::layout::{Chrome, csrf_field, email_field, error_message, page, passke
 use super::respond::{html, see_other, status_of};
 use super::session::{AppSession, RecoveryGrant};
 use crate::accounts::flows::Flow;
+use crate::accounts::session_store::RECOVERY_KEY;
 use crate::challenges::model::EmailAddress;
 
 /// The only paths a recovery session may use.
@@ -30,7 +31,7 @@ pub async fn confine_recovery(
     req: ServiceRequest,
     next: Next<impl actix_web::body::MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl actix_web::body::MessageBody>>, actix_web::Error> {
-    let in_recovery = req.get_session().get::<RecoveryGrant>("recovery").ok().flatten().is_some();
+    let in_recovery = req.get_session().get::<RecoveryGrant>(RECOVERY_KEY).ok().flatten().is_some();
     if in_recovery && !allowed_during_recovery(req.path()) {
         let (req, _) = req.into_parts();
         return Ok(ServiceResponse::new(req, see_other("/recover/passkey")).map_into_right_body());

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::error::AppError;
 use crate::accounts::flows::Pending;
-use crate::accounts::session_store::USER_ID_KEY;
+use crate::accounts::session_store::{RECOVERY_KEY as RECOVERY, USER_ID_KEY};
 use crate::accounts::users::AccountId;
 use crate::challenges::generate;
 use crate::challenges::hashing::same_hash;
@@ -19,7 +19,6 @@ const SIGNED_IN_AT: &str = "signed_in_at";
 const PENDING: &str = "pending";
 const CSRF: &str = "csrf";
 const NOTICE: &str = "notice";
-const RECOVERY: &str = "recovery";
 const RETURN_TO: &str = "return_to";
 
 /// What a recovery session may do: enrol a passkey for this account, until `expires_at`.
