@@ -46,6 +46,13 @@ async fn rate_limit_wait(
     Ok(free_at.map(|at| seconds_until(at, now)))
 }
 
+/// A stored challenge with the values only its creator sees.
+pub struct Issued {
+    pub challenge: Challenge,
+    pub secret: Secret,
+    pub code: Code,
+}
+
 #[derive(Clone)]
 pub struct ChallengeService {
     db: Database,
@@ -75,6 +82,29 @@ impl ChallengeService {
         tenancy: &AuthorizedTenancy,
         new: NewChallenge,
     ) -> Result<CreatedChallenge, ChallengeError> {
+        let (name, send_email) = (new.name.clone(), new.send_email);
+        let Issued { challenge, secret, code } = self.issue(tenancy, new).await?;
+        let id = &challenge.challenge_id;
+        let message = message::render(&challenge.purpose, name.as_ref(), &code, self.policy.ttl);
+        if send_email {
+            let email = OutgoingEmail {
+                to: challenge.email.clone(),
+                subject: message.subject.clone(),
+                html: message.html.clone(),
+                text: message.text.clone(),
+            };
+            if let Err(err) = self.mailer.send(&email).await {
+                // A code nobody received is useless; leave nothing behind.
+                self.delete(tenancy, id).await?;
+                return Err(ChallengeError::Mail(err));
+            }
+        }
+        Ok(CreatedChallenge { challenge, secret, code, message })
+    }
+
+    /// Generates, hashes and stores a new challenge under the rate limits: everything create
+    /// does but render and send its message.
+    pub async fn issue(&self, tenancy: &AuthorizedTenancy, new: NewChallenge) -> Result<Issued, ChallengeError> {
         let now = self.clock.now_ms();
         let challenge = Challenge {
             challenge_id: generate::challenge_id(),
@@ -118,25 +148,10 @@ impl ChallengeService {
                 })
             })
             .await?;
-        if let Err(retry_after_seconds) = written {
-            return Err(ChallengeError::RateLimited { retry_after_seconds });
+        match written {
+            Ok(()) => Ok(Issued { challenge, secret, code }),
+            Err(retry_after_seconds) => Err(ChallengeError::RateLimited { retry_after_seconds }),
         }
-
-        let message = message::render(&challenge.purpose, new.name.as_ref(), &code, self.policy.ttl);
-        if new.send_email {
-            let email = OutgoingEmail {
-                to: challenge.email.clone(),
-                subject: message.subject.clone(),
-                html: message.html.clone(),
-                text: message.text.clone(),
-            };
-            if let Err(err) = self.mailer.send(&email).await {
-                // A code nobody received is useless; leave nothing behind.
-                self.delete(tenancy, id).await?;
-                return Err(ChallengeError::Mail(err));
-            }
-        }
-        Ok(CreatedChallenge { challenge, secret, code, message })
     }
 
     /// A pending challenge, expired or not; never one that was used or deleted.
