@@ -1,11 +1,8 @@
 //! The sample app's flows over real HTTP, with codes read from mail delivered over SMTP.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use reqwest::Url;
-use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{COOKIE, LOCATION};
 
 use crate::support::app::{Browser, MAIL_WAIT, Page, TestApp, find_code, wrong};
@@ -35,27 +32,6 @@ async fn sign_up_creates_a_verified_account_and_signs_in() {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// A browser whose cookie jar the test can read, to see the session cookie's value.
-fn browser_with_jar(app: &TestApp) -> (Browser, Arc<Jar>) {
-    mailbox::tls::install_ring_provider();
-    let jar = Arc::new(Jar::default());
-    let http = reqwest::Client::builder()
-        .cookie_provider(jar.clone())
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    (Browser { http, base: app.base.clone() }, jar)
-}
-
-/// The `Cookie` header the jar would send to the app: `session=<value>`.
-fn session_cookie(app: &TestApp, jar: &Jar) -> String {
-    let url = Url::parse(&app.base).expect("base URL");
-    let header = jar.cookies(&url).expect("a session cookie in the jar");
-    let header = header.to_str().expect("an ASCII cookie header").to_owned();
-    assert!(header.starts_with("session="), "only the session cookie is expected: {header}");
-    header
-}
 
 /// GET `path` from a client with no cookie store, sending exactly `cookie`.
 async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> Page {
@@ -154,11 +130,11 @@ async fn passwordless_login_signs_in_with_the_code_from_the_login_email() {
 async fn sign_out_destroys_the_session_on_the_server() {
     // Arrange: a signed-in browser and a copy of its session cookie.
     let app = TestApp::spawn(&[]).await;
-    let (browser, jar) = browser_with_jar(&app);
+    let browser = app.browser();
     assert_redirect(&browser.signup("kim@example.com", "Kim").await, "/verify", "sign-up");
     let code = app.code_for("kim@example.com").await;
     assert_redirect(&browser.submit_code(&code).await, "/account", "the right code");
-    let cookie = session_cookie(&app, &jar);
+    let cookie = format!("session={}", browser.session_cookie());
     assert_eq!(get_with_cookie(&app, "/account", &cookie).await.status, StatusCode::OK, "the copied cookie works");
 
     // Act
@@ -173,9 +149,9 @@ async fn sign_out_destroys_the_session_on_the_server() {
 async fn sign_in_renews_the_session_id() {
     // Arrange: an anonymous session (the sign-up form makes its CSRF token).
     let app = TestApp::spawn(&[]).await;
-    let (browser, jar) = browser_with_jar(&app);
+    let browser = app.browser();
     assert_eq!(browser.get("/signup").await.status, StatusCode::OK);
-    let before = session_cookie(&app, &jar);
+    let before = format!("session={}", browser.session_cookie());
 
     // Act
     assert_redirect(&browser.signup("ray@example.com", "Ray").await, "/verify", "sign-up");
@@ -183,7 +159,7 @@ async fn sign_in_renews_the_session_id() {
     assert_redirect(&browser.submit_code(&code).await, "/account", "the right code");
 
     // Assert
-    let after = session_cookie(&app, &jar);
+    let after = format!("session={}", browser.session_cookie());
     assert_ne!(before, after, "the session cookie changes at sign-in");
     assert_eq!(get_with_cookie(&app, "/account", &after).await.status, StatusCode::OK, "the new session is signed in");
     let replayed = get_with_cookie(&app, "/account", &before).await;

@@ -10,7 +10,6 @@ use mailbox::challenges::model::EmailAddress;
 use mailbox::db::Database;
 use mailbox::mail::DevMailbox;
 use reqwest::StatusCode;
-use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, RETRY_AFTER, SET_COOKIE};
 
 use crate::support::app::{Browser, Page, TestApp, csrf_in, find_code};
@@ -69,30 +68,6 @@ fn without_token(body: &str) -> String {
         Some(token) => body.replace(&token, "TOKEN"),
         None => body.to_owned(),
     }
-}
-
-/// A browser whose cookie jar the test can read.
-fn browser_with_jar(app: &TestApp) -> (Browser, Arc<Jar>) {
-    mailbox::tls::install_ring_provider();
-    let jar = Arc::new(Jar::default());
-    let http = reqwest::Client::builder()
-        .cookie_provider(jar.clone())
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    (Browser { http, base: app.base.clone() }, jar)
-}
-
-/// The value of the `session` cookie in `jar`.
-fn session_cookie(jar: &Jar, app: &TestApp) -> String {
-    let header = jar.cookies(&app.base.parse().unwrap()).expect("cookies for the app");
-    header
-        .to_str()
-        .unwrap()
-        .split("; ")
-        .find_map(|pair| pair.strip_prefix("session="))
-        .expect("a session cookie")
-        .to_owned()
 }
 
 /// A client with no cookie store and no redirects, for raw headers.
@@ -307,11 +282,11 @@ async fn a_garbage_session_cookie_counts_as_no_session() {
 #[tokio::test]
 async fn a_tampered_session_cookie_counts_as_no_session() {
     let app = TestApp::spawn(&[]).await;
-    let (browser, jar) = browser_with_jar(&app);
+    let browser = app.browser();
     assert!(browser.signup("jane@example.com", "Jane").await.redirects_to("/verify"));
     let code = app.code_for("jane@example.com").await;
     assert!(browser.submit_code(&code).await.redirects_to("/account"));
-    let cookie = session_cookie(&jar, &app);
+    let cookie = browser.session_cookie();
     // The untouched cookie works outside the browser too.
     assert_eq!(get_with_cookie(&app, "/account", &format!("session={cookie}")).await.status(), StatusCode::OK);
 
@@ -327,15 +302,15 @@ async fn a_tampered_session_cookie_counts_as_no_session() {
 #[tokio::test]
 async fn signing_in_replaces_the_session_cookie() {
     let app = TestApp::spawn(&[]).await;
-    let (browser, jar) = browser_with_jar(&app);
+    let browser = app.browser();
     assert!(browser.signup("jane@example.com", "Jane").await.redirects_to("/verify"));
     // What an attacker could have planted before the victim signed in.
-    let before = session_cookie(&jar, &app);
+    let before = browser.session_cookie();
     let code = app.code_for("jane@example.com").await;
 
     assert!(browser.submit_code(&code).await.redirects_to("/account"));
 
-    let after = session_cookie(&jar, &app);
+    let after = browser.session_cookie();
     assert_ne!(before, after);
     let planted = get_with_cookie(&app, "/account", &format!("session={before}")).await;
     assert_eq!(planted.status(), StatusCode::SEE_OTHER, "the planted cookie is not signed in");
@@ -345,11 +320,11 @@ async fn signing_in_replaces_the_session_cookie() {
 #[tokio::test]
 async fn a_cookie_replayed_after_logout_is_not_signed_in() {
     let app = TestApp::spawn(&[]).await;
-    let (browser, jar) = browser_with_jar(&app);
+    let browser = app.browser();
     assert!(browser.signup("jane@example.com", "Jane").await.redirects_to("/verify"));
     let code = app.code_for("jane@example.com").await;
     assert!(browser.submit_code(&code).await.redirects_to("/account"));
-    let cookie = format!("session={}", session_cookie(&jar, &app));
+    let cookie = format!("session={}", browser.session_cookie());
 
     assert!(browser.logout().await.redirects_to("/"));
 
@@ -773,11 +748,11 @@ async fn login_refuses_an_address_with_injected_headers() {
 #[tokio::test]
 async fn the_session_table_holds_no_usable_key() {
     let app = TestApp::spawn(&[]).await;
-    let (browser, jar) = browser_with_jar(&app);
+    let browser = app.browser();
     assert!(browser.signup("jane@example.com", "Jane").await.redirects_to("/verify"));
     let code = app.code_for("jane@example.com").await;
     assert!(browser.submit_code(&code).await.redirects_to("/account"));
-    let cookie = session_cookie(&jar, &app);
+    let cookie = browser.session_cookie();
 
     let rows: Vec<(Vec<u8>, String)> =
         sqlx::query_as("SELECT key_hash, state FROM sessions").fetch_all(app.db.reader()).await.unwrap();

@@ -7,13 +7,11 @@
 //! credential, tell the authenticator which credential to use for a discoverable sign-in, and
 //! fill in the user handle a resident key would have returned (the account's UUID).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
-use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::LOCATION;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -295,9 +293,9 @@ async fn a_passkey_sign_in_renews_the_session_key() {
     // Arrange: a browser whose session cookie the test can read, with a sign-in started.
     let app = TestApp::spawn(&[]).await;
     let (mut passkey, handle) = account_with_passkey(&app, "kit@example.com").await;
-    let (browser, jar) = browser_with_jar(&app);
+    let browser = app.browser();
     let options = authentication_options(&browser).await;
-    let before = session_cookie(&app, &jar);
+    let before = browser.session_cookie();
 
     // Act
     let assertion = passkey.assert(&options.body, &handle);
@@ -305,11 +303,10 @@ async fn a_passkey_sign_in_renews_the_session_key() {
 
     // Assert: signed in under a new key; the old one opens nothing.
     assert_eq!(finished.redirect(), Some("/account"), "{}", finished.text);
-    assert_ne!(session_cookie(&app, &jar), before, "a key planted before sign-in is worth nothing");
+    assert_ne!(browser.session_cookie(), before, "a key planted before sign-in is worth nothing");
     assert!(browser.is_signed_in().await);
-    let (planted, planted_jar) = browser_with_jar(&app);
-    let url = Url::parse(&app.base).expect("base URL");
-    planted_jar.add_cookie_str(&before, &url);
+    let planted = app.browser();
+    planted.plant_session_cookie(&before);
     assert!(!planted.is_signed_in().await, "the pre-sign-in key is not signed in");
 }
 
@@ -953,25 +950,6 @@ async fn passkey_row(app: &TestApp, credential_id: &[u8]) -> Option<PasskeyRow> 
 
 async fn ceremony_count(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM ceremonies").fetch_one(app.db.reader()).await.expect("count ceremonies")
-}
-
-/// A browser whose cookie jar the test can read.
-fn browser_with_jar(app: &TestApp) -> (Browser, Arc<Jar>) {
-    mailbox::tls::install_ring_provider();
-    let jar = Arc::new(Jar::default());
-    let http = reqwest::Client::builder()
-        .cookie_provider(jar.clone())
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    (Browser { http, base: app.base.clone() }, jar)
-}
-
-/// The `session=<key>` cookie the jar sends to the app.
-fn session_cookie(app: &TestApp, jar: &Jar) -> String {
-    let url = Url::parse(&app.base).expect("base URL");
-    let header = jar.cookies(&url).expect("a session cookie in the jar");
-    header.to_str().expect("an ASCII cookie header").to_owned()
 }
 
 /// The newest email to `to` once it has more than `seen`.

@@ -1,12 +1,14 @@
 //! The sample app on a loopback port, mail going through lettre to a real SMTP server, and
 //! browsers: HTTP clients with their own cookie jars that read codes from the received mail.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use mailbox::clock::Clock;
 use mailbox::startup::Application;
-use reqwest::StatusCode;
+use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::LOCATION;
+use reqwest::{StatusCode, Url};
 
 use super::smtp_server::{ReceivedEmail, SmtpServer};
 use super::{START_MS, test_settings};
@@ -57,12 +59,13 @@ impl TestApp {
 
     pub fn browser(&self) -> Browser {
         mailbox::tls::install_ring_provider();
+        let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        Browser { http, base: self.base.clone() }
+        Browser { http, base: self.base.clone(), jar }
     }
 
     /// The newest email to `to`, waiting for it to arrive.
@@ -105,9 +108,26 @@ pub fn find_code(text: &str) -> Option<String> {
 pub struct Browser {
     pub http: reqwest::Client,
     pub base: String,
+    jar: Arc<Jar>,
 }
 
 impl Browser {
+    fn url(&self) -> Url {
+        Url::parse(&self.base).expect("base URL")
+    }
+
+    /// The value of the `session` cookie this browser holds.
+    pub fn session_cookie(&self) -> String {
+        let header = self.jar.cookies(&self.url()).expect("a session cookie");
+        let header = header.to_str().expect("an ASCII cookie header");
+        header.split("; ").find_map(|pair| pair.strip_prefix("session=")).expect("a session cookie").to_owned()
+    }
+
+    /// Puts a `session` cookie of someone else's into this browser.
+    pub fn plant_session_cookie(&self, value: &str) {
+        self.jar.add_cookie_str(&format!("session={value}"), &self.url());
+    }
+
     async fn page(response: reqwest::Response) -> Page {
         let status = response.status();
         let location = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
