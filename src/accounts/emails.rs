@@ -1,10 +1,10 @@
 //! The app's own emails: notices that carry no code. Each is built from one description, so
 //! its HTML and text parts cannot drift apart. Everything interpolated is escaped by maud.
 
-use maud::{DOCTYPE, html};
+use maud::html;
 
 use crate::challenges::model::EmailAddress;
-use crate::mail::OutgoingEmail;
+use crate::mail::{OutgoingEmail, template};
 
 struct Notice<'a> {
     subject: &'a str,
@@ -14,28 +14,16 @@ struct Notice<'a> {
 
 impl Notice<'_> {
     fn to(self, recipient: &EmailAddress) -> OutgoingEmail {
-        let html = html! {
-            (DOCTYPE)
-            html lang="en" {
-                head {
-                    meta charset="utf-8";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    meta name="color-scheme" content="light dark";
-                    title { (self.subject) }
-                }
-                body style="margin:0;padding:24px;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;line-height:1.5" {
-                    table role="presentation" width="100%" style="max-width:520px;margin:0 auto" {
-                        tr { td {
-                            h1 style="font-size:20px" { (self.subject) }
-                            @for p in &self.paragraphs { p { (p) } }
-                            @if let Some((label, url)) = &self.link {
-                                p { a href=(url) style="display:inline-block;padding:10px 16px;border-radius:6px;background:#2f5bea;color:#fff;text-decoration:none" { (label) } }
-                            }
-                        } }
-                    }
-                }
-            }
-        };
+        let preheader = self.paragraphs.first().map_or(self.subject, String::as_str);
+        let html = template::document(
+            self.subject,
+            preheader,
+            html! {
+                (template::heading(self.subject))
+                @for p in &self.paragraphs { (template::paragraph(p)) }
+                @if let Some((label, url)) = &self.link { (template::button(label, url)) }
+            },
+        );
         let mut text = self.paragraphs.join("\n\n");
         if let Some((label, url)) = &self.link {
             text.push_str(&format!("\n\n{label}: {url}"));

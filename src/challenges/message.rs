@@ -5,9 +5,10 @@
 
 use std::time::Duration;
 
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 
 use super::model::{Code, Message, Purpose, RecipientName};
+use crate::mail::template;
 
 /// Renders the message sent to the mailbox for a new challenge.
 pub fn render(purpose: &Purpose, name: Option<&RecipientName>, code: &Code, ttl: Duration) -> Message {
@@ -117,69 +118,26 @@ fn expires_in(ttl: Duration) -> String {
 
 /// Email clients drop `<style>` support unevenly, so light colours live in inline styles and this
 /// sheet only overrides them (hence `!important`) where dark mode is understood.
-const DARK_MODE_CSS: &str = "
-:root { color-scheme: light dark; supported-color-schemes: light dark; }
-@media (prefers-color-scheme: dark) {
-  .mb-page { background-color: #18181b !important; }
-  .mb-card { background-color: #27272a !important; }
-  .mb-text { color: #f4f4f5 !important; }
-  .mb-muted { color: #a1a1aa !important; }
-  .mb-code { background-color: #3f3f46 !important; color: #fafafa !important; }
-}
-";
-
-const FONT: &str = "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;";
-
 fn html_body(content: &Content<'_>) -> Markup {
     let wording = &content.wording;
-    let paragraph = format!("{FONT}margin:0 0 16px;font-size:16px;line-height:24px;color:#18181b;");
-    let muted = format!("{FONT}margin:0;font-size:13px;line-height:20px;color:#71717a;");
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="color-scheme" content="light dark";
-                meta name="supported-color-schemes" content="light dark";
-                title { (wording.subject) }
-                style { (DARK_MODE_CSS) }
+    // The preview line stays free of the code, like the subject: both show on lock screens.
+    let preheader = format!("Your code expires in {}.", content.expires_in);
+    template::document(
+        wording.subject,
+        &preheader,
+        html! {
+            (template::heading(wording.heading))
+            (template::paragraph(&content.greeting))
+            (template::paragraph(wording.intro))
+            // Letter-spacing also pads after the last digit, so the left padding is wider to
+            // keep the code visually centred.
+            p.mb-code style="margin:0 0 16px;padding:16px 12px 16px 20px;text-align:center;font-family:'SFMono-Regular',Menlo,Consolas,'Courier New',monospace;font-size:32px;line-height:40px;font-weight:700;letter-spacing:8px;color:#18181b;background-color:#f4f4f5;border-radius:6px;" {
+                (content.code)
             }
-            body.mb-page style="margin:0;padding:0;width:100%;background-color:#f4f4f5;" {
-                // Shown as the inbox preview line; kept free of the code for the same reason as
-                // the subject.
-                div style="display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;mso-hide:all;font-size:1px;line-height:1px;" {
-                    "Your code expires in " (content.expires_in) "."
-                }
-                table.mb-page role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"
-                    style="width:100%;background-color:#f4f4f5;" {
-                    tr {
-                        td align="center" style="padding:24px 12px;" {
-                            table.mb-card role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"
-                                style="width:100%;max-width:520px;margin:0 auto;background-color:#ffffff;border-radius:8px;" {
-                                tr {
-                                    td style="padding:32px 28px;" {
-                                        h1.mb-text style=(format!("{FONT}margin:0 0 24px;font-size:22px;line-height:30px;font-weight:600;color:#18181b;")) {
-                                            (wording.heading)
-                                        }
-                                        p.mb-text style=(paragraph) { (content.greeting) }
-                                        p.mb-text style=(paragraph) { (wording.intro) }
-                                        // Letter-spacing also pads after the last digit, so the
-                                        // left padding is wider to keep the code visually centred.
-                                        p.mb-code style="margin:0 0 16px;padding:16px 12px 16px 20px;text-align:center;font-family:'SFMono-Regular',Menlo,Consolas,'Courier New',monospace;font-size:32px;line-height:40px;font-weight:700;letter-spacing:8px;color:#18181b;background-color:#f4f4f5;border-radius:6px;" {
-                                            (content.code)
-                                        }
-                                        p.mb-text style=(paragraph) { (content.expiry_line()) }
-                                        p.mb-muted style=(muted) { (content.ignore_line()) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+            (template::paragraph(&content.expiry_line()))
+            (template::small_print(&content.ignore_line()))
+        },
+    )
 }
 
 fn text_body(content: &Content<'_>) -> String {

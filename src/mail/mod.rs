@@ -5,6 +5,7 @@
 
 pub mod dev_mailbox;
 pub mod smtp;
+pub mod template;
 
 use std::sync::Arc;
 
