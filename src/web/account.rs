@@ -10,8 +10,9 @@ use super::entry::LoginForm as EmailForm;
 use super::error::AppError;
 use super::layout::{Chrome, csrf_field, email_field, error_message, page, passkey_script, passkey_status};
 use super::reauth::{ask_to_reauthenticate, recently_authenticated};
-use super::respond::{html, see_other, status_of};
+use super::respond::{html, see_other};
 use super::session::AppSession;
+use super::verify::start_flow;
 use crate::accounts::flows::Flow;
 use crate::accounts::users::User;
 use crate::challenges::model::EmailAddress;
@@ -144,13 +145,7 @@ pub async fn change_email(
     if email.normalized() == user.email.normalized() {
         return Ok(refuse(StatusCode::BAD_REQUEST, "That is already your email address."));
     }
-    match state.flows.start(Flow::EmailChange { account: user.id, new_email: email.to_string() }).await {
-        Ok(pending) => {
-            session.set_pending(&pending)?;
-            Ok(see_other("/verify"))
-        }
-        Err(err) => Ok(refuse(status_of(&err), &err.to_string())),
-    }
+    start_flow(&state, &session, Flow::EmailChange { account: user.id, new_email: email.to_string() }, refuse).await
 }
 
 pub async fn logout(session: AppSession, _: CsrfForm<NoFields>) -> HttpResponse {

@@ -11,8 +11,9 @@ use super::error::AppError;
 use super::layout::{
     Chrome, csrf_field, email_field, email_field_with_passkeys, error_message, page, passkey_script, passkey_status,
 };
-use super::respond::{html, see_other, status_of};
+use super::respond::{html, see_other};
 use super::session::AppSession;
+use super::verify::start_flow;
 use crate::accounts::flows::Flow;
 use crate::accounts::users::DisplayName;
 use crate::challenges::model::EmailAddress;
@@ -93,21 +94,16 @@ pub async fn signup(
     chrome: Chrome,
     CsrfForm(form): CsrfForm<SignupForm>,
 ) -> Result<HttpResponse, AppError> {
+    let refuse = |status, message: &str| html(status, signup_page(&chrome, &form, Some(message)));
     let parsed = EmailAddress::parse(&form.email)
         .map_err(|e| e.0)
         .and_then(|email| DisplayName::parse(&form.name).map(|name| (email, name)).map_err(|e| e.0));
     let (email, name) = match parsed {
         Ok(valid) => valid,
-        Err(message) => return Ok(html(StatusCode::BAD_REQUEST, signup_page(&chrome, &form, Some(&message)))),
+        Err(message) => return Ok(refuse(StatusCode::BAD_REQUEST, &message)),
     };
     let flow = Flow::Signup { email: email.to_string(), name: name.as_str().to_owned() };
-    match state.flows.start(flow).await {
-        Ok(pending) => {
-            session.set_pending(&pending)?;
-            Ok(see_other("/verify"))
-        }
-        Err(err) => Ok(html(status_of(&err), signup_page(&chrome, &form, Some(&err.to_string())))),
-    }
+    start_flow(&state, &session, flow, refuse).await
 }
 
 pub async fn login(
@@ -116,15 +112,10 @@ pub async fn login(
     chrome: Chrome,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
+    let refuse = |status, message: &str| html(status, login_page(&chrome, &form, Some(message)));
     let email = match EmailAddress::parse(&form.email) {
         Ok(email) => email,
-        Err(e) => return Ok(html(StatusCode::BAD_REQUEST, login_page(&chrome, &form, Some(&e.0)))),
+        Err(e) => return Ok(refuse(StatusCode::BAD_REQUEST, &e.0)),
     };
-    match state.flows.start(Flow::Login { email: email.to_string() }).await {
-        Ok(pending) => {
-            session.set_pending(&pending)?;
-            Ok(see_other("/verify"))
-        }
-        Err(err) => Ok(html(status_of(&err), login_page(&chrome, &form, Some(&err.to_string())))),
-    }
+    start_flow(&state, &session, Flow::Login { email: email.to_string() }, refuse).await
 }

@@ -11,8 +11,9 @@ use super::AppState;
 use super::csrf_form::{CsrfForm, NoFields};
 use super::error::AppError;
 use super::layout::{Chrome, csrf_field, error_message, page, passkey_script, passkey_status};
-use super::respond::{html, see_other, status_of};
+use super::respond::{html, see_other};
 use super::session::AppSession;
+use super::verify::start_flow;
 use crate::accounts::flows::Flow;
 
 pub const RECENT_AUTHENTICATION: Duration = Duration::from_secs(600);
@@ -75,11 +76,6 @@ pub async fn by_email(
     let Some(user) = &chrome.user else {
         return Ok(see_other("/login"));
     };
-    match state.flows.start(Flow::Login { email: user.email.to_string() }).await {
-        Ok(pending) => {
-            session.set_pending(&pending)?;
-            Ok(see_other("/verify"))
-        }
-        Err(err) => Ok(html(status_of(&err), reauth_page(&chrome, Some(&err.to_string())))),
-    }
+    let refuse = |status, message: &str| html(status, reauth_page(&chrome, Some(message)));
+    start_flow(&state, &session, Flow::Login { email: user.email.to_string() }, refuse).await
 }

@@ -15,8 +15,9 @@ use super::csrf_form::CsrfForm;
 use super::entry::LoginForm as EmailForm;
 use super::error::AppError;
 use super::layout::{Chrome, csrf_field, email_field, error_message, page, passkey_script, passkey_status};
-use super::respond::{html, see_other, status_of};
+use super::respond::{html, see_other};
 use super::session::{AppSession, RecoveryGrant};
+use super::verify::start_flow;
 use crate::accounts::flows::Flow;
 use crate::accounts::session_store::RECOVERY_KEY;
 use crate::challenges::model::EmailAddress;
@@ -67,17 +68,12 @@ pub async fn request(
     chrome: Chrome,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Result<HttpResponse, AppError> {
+    let refuse = |status, message: &str| html(status, request_page(&chrome, &form, Some(message)));
     let email = match EmailAddress::parse(&form.email) {
         Ok(email) => email,
-        Err(e) => return Ok(html(StatusCode::BAD_REQUEST, request_page(&chrome, &form, Some(&e.0)))),
+        Err(e) => return Ok(refuse(StatusCode::BAD_REQUEST, &e.0)),
     };
-    match state.flows.start(Flow::Recovery { email: email.to_string() }).await {
-        Ok(pending) => {
-            session.set_pending(&pending)?;
-            Ok(see_other("/verify"))
-        }
-        Err(err) => Ok(html(status_of(&err), request_page(&chrome, &form, Some(&err.to_string())))),
-    }
+    start_flow(&state, &session, Flow::Recovery { email: email.to_string() }, refuse).await
 }
 
 /// The recovery page: the account's passkeys and the enrolment of a new one.

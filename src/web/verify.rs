@@ -117,6 +117,23 @@ async fn show(
     }
 }
 
+/// Starts `flow` and sends the person to the code page; if it cannot start, `form_page` shows
+/// the form again with the reason.
+pub async fn start_flow(
+    state: &AppState,
+    session: &AppSession,
+    flow: Flow,
+    form_page: impl FnOnce(StatusCode, &str) -> HttpResponse,
+) -> Result<HttpResponse, AppError> {
+    match state.flows.start(flow).await {
+        Ok(pending) => {
+            session.set_pending(&pending)?;
+            Ok(see_other("/verify"))
+        }
+        Err(err) => Ok(form_page(status_of(&err), &err.to_string())),
+    }
+}
+
 pub async fn code_form(state: web::Data<AppState>, session: AppSession, chrome: Chrome) -> HttpResponse {
     match session.pending() {
         Some(pending) => show(&state, &session, &chrome, &pending, StatusCode::OK, None).await,
