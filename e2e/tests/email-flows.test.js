@@ -3,9 +3,10 @@
 // address in the development mailbox.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe } from "node:test";
 
 import { codeFor, latestMessage, startApp } from "../support/app.js";
+import { journey } from "../support/steps.js";
 import { launchBrowser, newPage, shot } from "../support/browser.js";
 
 const OLD_EMAIL = "jane@example.com";
@@ -61,27 +62,7 @@ async function assertAccountPage(email) {
   assert.ok(await page.locator("header").getByRole("button", { name: "Sign out" }).isVisible(), "a Sign out button");
 }
 
-// Each step needs the ones before it: after a failure the rest are skipped, not failed again.
-let broken = null;
-function step(name, fn) {
-  it(name, async (t) => {
-    if (broken) {
-      t.skip(`skipped after the failed step "${broken}"`);
-      return;
-    }
-    try {
-      await fn(t);
-    } catch (error) {
-      broken = name;
-      try {
-        await shot(page, `failed-${name}`);
-      } catch {
-        // No page to show.
-      }
-      throw error;
-    }
-  });
-}
+const { step, failed } = journey((name) => shot(page, name));
 
 describe("email-code flows", () => {
   before(async () => {
@@ -91,7 +72,7 @@ describe("email-code flows", () => {
   });
 
   after(async () => {
-    if (broken && app) console.error(`--- app output ---\n${app.logs()}`);
+    if (failed() && app) console.error(`--- app output ---\n${app.logs()}`);
     await browser?.close();
     await app?.stop();
   });

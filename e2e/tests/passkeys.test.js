@@ -4,9 +4,10 @@
 // passkey, and find the lost passkey refused afterwards.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe } from "node:test";
 
 import { codeFor, latestMessage, startApp } from "../support/app.js";
+import { journey } from "../support/steps.js";
 import { launchBrowser, newPage, screenshotSeries } from "../support/browser.js";
 
 const shot = screenshotSeries("passkeys-");
@@ -154,27 +155,7 @@ async function assertAccountPage() {
   assert.equal(await page.locator("header nav a[href='/account']").innerText(), EMAIL, "the header names the account");
 }
 
-// Each step needs the ones before it: after a failure the rest are skipped, not failed again.
-let broken = null;
-function step(name, fn) {
-  it(name, async (t) => {
-    if (broken) {
-      t.skip(`skipped after the failed step "${broken}"`);
-      return;
-    }
-    try {
-      await fn(t);
-    } catch (error) {
-      broken = name;
-      try {
-        await shot(page, `failed-${name}`);
-      } catch {
-        // No page to show.
-      }
-      throw error;
-    }
-  });
-}
+const { step, failed } = journey((name) => shot(page, name));
 
 describe("passkey flows", () => {
   before(async () => {
@@ -204,7 +185,7 @@ describe("passkey flows", () => {
   });
 
   after(async () => {
-    if (broken && app) console.error(`--- app output ---\n${app.logs()}`);
+    if (failed() && app) console.error(`--- app output ---\n${app.logs()}`);
     await browser?.close();
     await app?.stop();
   });
