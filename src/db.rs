@@ -98,9 +98,9 @@ impl Database {
                 }) as Finish
             })
         });
-        let stopped = || sqlx::Error::Protocol("the database writer has stopped".into());
-        self.batches.send(job).await.map_err(|_| stopped())?;
-        outcome.await.map_err(|_| stopped())?
+        self.batches.send(job).await.map_err(|_| sqlx::Error::Protocol("the database writer has stopped".into()))?;
+        // Dropped unanswered: its batch could not start (the writer logged why).
+        outcome.await.map_err(|_| sqlx::Error::Protocol("the write could not be started".into()))?
     }
 
     pub fn reader(&self) -> &SqlitePool {
@@ -129,7 +129,7 @@ async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        // A batch that cannot start is dropped: each caller then hears the writer stopped.
+        // A batch that cannot start is dropped: each caller then hears its write did not start.
         match writer.begin_with("BEGIN IMMEDIATE").await {
             Ok(mut tx) => {
                 let mut finishes = Vec::with_capacity(batch.len());
