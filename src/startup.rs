@@ -199,6 +199,8 @@ fn serve_app(addr: SocketAddr, site: Site) -> anyhow::Result<(SocketAddr, Server
         App::new()
             .app_data(site.state.clone())
             .app_data(site.throttle.clone())
+            // A WebAuthn credential is a few KiB; nothing the app reads needs more.
+            .app_data(web::JsonConfig::default().limit(64 * 1024))
             .wrap(from_fn(recovery::confine_recovery))
             .wrap(from_fn(throttle::limit_posts))
             .wrap(sessions)
