@@ -1,6 +1,9 @@
 use std::process::ExitCode;
 
-use mailbox::challenges::ChallengeService;
+use mailbox::challenges::ChallengeError;
+use mailbox::challenges::tenancy::Tenancies;
+use mailbox::clock::Clock;
+use mailbox::db::Database;
 use mailbox::settings::Settings;
 use mailbox::startup::Application;
 use tracing_subscriber::EnvFilter;
@@ -52,16 +55,16 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     app.run_until_stopped().await
 }
 
-async fn tenancy(mut settings: Settings, rotate: Option<&str>) -> anyhow::Result<()> {
-    settings.challenge_api_addr = None;
-    let app = Application::build(settings).await?;
-    let tenancies = ChallengeService::tenancies(&app.service);
+/// The tenancy commands open only the database, so they work beside a running server.
+async fn tenancy(settings: Settings, rotate: Option<&str>) -> anyhow::Result<()> {
+    let db = Database::open(&settings.database_url).await?;
+    let tenancies = Tenancies::new(db, Clock::System);
     let issued = match rotate {
         None => tenancies.create().await?,
-        Some(id) => tenancies
-            .rotate_key(id)
-            .await
-            .map_err(|_| anyhow::anyhow!("no tenancy {id:?}, or the database could not be written"))?,
+        Some(id) => match tenancies.rotate_key(id).await {
+            Err(ChallengeError::NotFound) => anyhow::bail!("no tenancy {id:?} in {}", settings.database_url),
+            other => other?,
+        },
     };
     println!("PASSLOCK_TENANCY_ID={}", issued.tenancy_id);
     println!("PASSLOCK_API_KEY={}", issued.api_key);

@@ -227,6 +227,8 @@ impl Settings {
                 ("SESSION_KEY", r.raw("SESSION_KEY").is_some()),
                 ("CHALLENGE_HASH_KEY", r.raw("CHALLENGE_HASH_KEY").is_some()),
                 ("SMTP_URL", r.raw("SMTP_URL").is_some()),
+                // The default key is public: anyone could create challenges and send mail.
+                ("PASSLOCK_API_KEY", r.raw("PASSLOCK_API_KEY").is_some_and(|k| k != DEV_API_KEY)),
             ] {
                 if !set {
                     r.problems.push(format!("{name} is required when APP_ENV=production"));
@@ -317,7 +319,7 @@ mod tests {
     #[test]
     fn production_needs_its_secrets() {
         let err = settings(&[("APP_ENV", "production")]).unwrap_err().to_string();
-        for name in ["SESSION_KEY", "CHALLENGE_HASH_KEY", "SMTP_URL"] {
+        for name in ["SESSION_KEY", "CHALLENGE_HASH_KEY", "SMTP_URL", "PASSLOCK_API_KEY"] {
             assert!(err.contains(&format!("{name} is required when APP_ENV=production")), "{err}");
         }
         let ok = settings(&[
@@ -325,6 +327,7 @@ mod tests {
             ("SESSION_KEY", &"k".repeat(64)),
             ("CHALLENGE_HASH_KEY", &"h".repeat(32)),
             ("SMTP_URL", "smtps://user:pass@mail.example.com"),
+            ("PASSLOCK_API_KEY", "a-real-key-of-this-deployment"),
         ]);
         assert!(ok.unwrap().is_production());
     }

@@ -94,7 +94,8 @@ impl ChallengeService {
                 text: message.text.clone(),
             };
             if let Err(err) = self.mailer.send(&email).await {
-                // A code nobody received is useless; leave nothing behind.
+                // A code nobody received is useless: delete it. (The create still counts
+                // towards the rate limit, and challenges it invalidated stay invalidated.)
                 self.delete(tenancy, id).await?;
                 return Err(ChallengeError::Mail(err));
             }
@@ -227,8 +228,8 @@ impl ChallengeService {
         Ok(match store::find(&self.db, tenancy, id).await? {
             None => ChallengeError::InvalidChallenge,
             Some(s) if s.consumed => ChallengeError::InvalidChallenge,
-            Some(s) if s.attempts >= self.policy.max_attempts => ChallengeError::ChallengeAttemptsExceeded,
             Some(s) if now >= s.challenge.expires_at => ChallengeError::ChallengeExpired,
+            Some(s) if s.attempts >= self.policy.max_attempts => ChallengeError::ChallengeAttemptsExceeded,
             Some(_) => ChallengeError::InvalidChallenge,
         })
     }

@@ -106,8 +106,7 @@ impl AppSession {
     pub fn take_return_to(&self) -> Option<String> {
         let path: Option<String> = self.read(RETURN_TO);
         self.0.remove(RETURN_TO);
-        // Only paths of this site, so the gate cannot be turned into an open redirect.
-        path.filter(|p| p.starts_with('/') && !p.starts_with("//"))
+        path.filter(|p| is_local_path(p))
     }
 
     /// Ends the session here and in the store.
@@ -156,5 +155,37 @@ impl AppSession {
             self.0.remove(NOTICE);
         }
         notice
+    }
+}
+
+/// A path on this site: browsers read `//host`, `/\host` and paths with control characters as
+/// other origins, so those are refused and the gate cannot become an open redirect.
+fn is_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_path;
+
+    #[test]
+    fn only_paths_of_this_site_are_local() {
+        for local in ["/", "/account", "/account/email?x=1"] {
+            assert!(is_local_path(local), "{local}");
+        }
+        for foreign in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "/\t/evil.example",
+            "https://evil.example",
+            "evil",
+            "",
+        ] {
+            assert!(!is_local_path(foreign), "{foreign:?}");
+        }
     }
 }

@@ -104,8 +104,9 @@ async fn show(
                 flow: &pending.flow,
                 masked_email: challenge.email.masked(),
                 expired: state.flows.is_expired(&challenge),
+                // An expired code is already explained by the `expired` notice.
+                error: error.filter(|_| !state.flows.is_expired(&challenge)),
                 resend_wait: state.flows.resend_wait(pending),
-                error,
             };
             html(status, code_page(chrome, view))
         }

@@ -495,6 +495,7 @@ async fn the_dev_mailbox_is_not_served_in_production() {
         smtp,
         &[
             ("APP_ENV", "production"),
+            ("PASSLOCK_API_KEY", "the-production-api-key-of-this-test"),
             ("SESSION_KEY", &session_key),
             ("SMTP_URL", &smtp_url),
             ("APP_THROTTLE_PER_MINUTE", "10000"),

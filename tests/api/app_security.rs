@@ -354,6 +354,7 @@ async fn the_session_cookie_is_secure_in_production() {
     let session_key = "s".repeat(64);
     let app = TestApp::spawn(&[
         ("APP_ENV", "production"),
+        ("PASSLOCK_API_KEY", "the-production-api-key-of-this-test"),
         ("SESSION_KEY", &session_key),
         ("CHALLENGE_HASH_KEY", &"h".repeat(32)),
     ])

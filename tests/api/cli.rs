@@ -7,11 +7,15 @@ use mailbox::client::ClientError;
 
 use crate::support::{Adapter, TEST_HASH_KEY, TestService, request};
 
-/// Runs the binary with only the settings given, in an empty folder (so no `.env` is read).
+/// Runs the binary with only the settings given, in an empty folder (so no `.env` is read),
+/// while the app's address is taken, as it is when the app runs: the commands must not need it.
 fn run(args: &[&str], database_url: &str, folder: &std::path::Path) -> (bool, String, String) {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let output = Command::new(env!("CARGO_BIN_EXE_mailbox-challenges"))
         .args(args)
         .env_clear()
+        .env("APP_ADDR", busy.local_addr().unwrap().to_string())
+        .env("CHALLENGE_API_ADDR", busy.local_addr().unwrap().to_string())
         .env("DATABASE_URL", database_url)
         .env("CHALLENGE_HASH_KEY", TEST_HASH_KEY)
         .current_dir(folder)
@@ -64,7 +68,7 @@ async fn rotating_an_unknown_tenancy_fails_with_a_message() {
     let (ok, _, stderr) = run(&["tenancy", "rotate-key", "tn_nope"], &database_url, folder.path());
 
     assert!(!ok);
-    assert!(stderr.contains("no tenancy \"tn_nope\""), "{stderr}");
+    assert!(stderr.contains("no tenancy \"tn_nope\" in sqlite://"), "{stderr}");
 }
 
 #[tokio::test]

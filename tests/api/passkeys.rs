@@ -443,7 +443,7 @@ async fn adding_a_passkey_needs_a_recent_sign_in_so_a_stolen_session_cannot_plan
 async fn confirming_it_is_you_never_redirects_off_the_site() {
     let app = TestApp::spawn(&[]).await;
     let browser = app.signed_up("ora@example.com", "Ora").await;
-    for next in ["//evil.example/phish", "https://evil.example/", "evil"] {
+    for next in ["//evil.example/phish", "/%5Cevil.example", "https://evil.example/", "evil"] {
         assert_eq!(browser.get(&format!("/reauth?next={next}")).await.status, StatusCode::OK);
 
         let confirmed = confirm_by_email(&app, &browser, "ora@example.com").await;
