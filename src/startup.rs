@@ -204,7 +204,7 @@ fn serve_app(addr: SocketAddr, site: Site) -> anyhow::Result<(SocketAddr, Server
             .wrap(from_fn(recovery::confine_recovery))
             .wrap(from_fn(throttle::limit_posts))
             .wrap(sessions)
-            .wrap(security_headers())
+            .wrap(security_headers(site.secure_cookies))
             .configure(|cfg| site::configure(cfg, site.dev_mailbox.clone()))
             .default_service(web::to(site::not_found))
     })
@@ -214,9 +214,12 @@ fn serve_app(addr: SocketAddr, site: Site) -> anyhow::Result<(SocketAddr, Server
     Ok((bound, server))
 }
 
-/// Headers that keep the pages from being framed, sniffed or leaking where they were.
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// Headers that keep the pages from being framed, sniffed, cached or leaking where they were;
+/// over HTTPS, browsers are also told to never use plain HTTP for this site.
+fn security_headers(https: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
+        // Pages show codes, addresses and passkeys; the static assets set their own policy.
+        .add(("Cache-Control", "no-store"))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "same-origin"))
@@ -224,7 +227,8 @@ fn security_headers() -> DefaultHeaders {
             "Content-Security-Policy",
             "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
              frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        ))
+        ));
+    if https { headers.add(("Strict-Transport-Security", "max-age=31536000")) } else { headers }
 }
 
 fn serve_api(addr: SocketAddr, service: ChallengeService) -> anyhow::Result<(SocketAddr, Server)> {

@@ -45,6 +45,19 @@ pub fn signup_attempt_on_existing_account(to: &EmailAddress, base_url: &str) -> 
     .to(to)
 }
 
+/// To the owner of an address someone tried to move another account to.
+pub fn email_change_to_existing_account(to: &EmailAddress, base_url: &str) -> OutgoingEmail {
+    Notice {
+        subject: "Someone tried to use your email for another account",
+        paragraphs: vec![
+            "Someone asked to move another account to this email address, but it already belongs to your account, so nothing was changed.".into(),
+            "If it was you, sign in to this account instead. If it wasn't, you can ignore this email.".into(),
+        ],
+        link: Some(("Sign in", format!("{base_url}/login"))),
+    }
+    .to(to)
+}
+
 /// To an address with no account that someone tried to sign in or recover with.
 pub fn no_account(to: &EmailAddress, base_url: &str) -> OutgoingEmail {
     Notice {

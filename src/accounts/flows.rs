@@ -187,6 +187,8 @@ impl Flows {
             }
             Flow::Login { .. } | Flow::Recovery { .. } => match self.users.find_by_email(&email).await? {
                 Some(user) => {
+                    // The code goes to the address the account proved, not to what was typed.
+                    request.email = user.email.clone();
                     request.user_id = Some(subject_of(user.id));
                     request.name = RecipientName::parse(&user.name).ok().flatten();
                     Delivery::Code
@@ -194,19 +196,22 @@ impl Flows {
                 None => Delivery::Notice(emails::no_account(&email, &self.base_url)),
             },
             Flow::EmailChange { account, .. } => {
-                if self.users.find_by_email(&email).await?.is_some_and(|owner| owner.id != *account) {
-                    return Err(AccountError::EmailTaken.into());
-                }
                 let user = self.users.find(*account).await?.ok_or(FlowError::Gone)?;
                 request.user_id = Some(subject_of(*account));
                 request.name = RecipientName::parse(&user.name).ok().flatten();
-                Delivery::Code
+                // Saying "taken" here would let any signed-in user test addresses for accounts.
+                match self.users.find_by_email(&email).await? {
+                    Some(owner) if owner.id != *account => {
+                        Delivery::Notice(emails::email_change_to_existing_account(&email, &self.base_url))
+                    }
+                    _ => Delivery::Code,
+                }
             }
         };
         let created = self.client.create(&request).await?;
         let message = match delivery {
             Delivery::Code => OutgoingEmail {
-                to: email,
+                to: created.challenge.email.clone(),
                 subject: created.message.subject,
                 html: created.message.html,
                 text: created.message.text,

@@ -142,11 +142,14 @@ impl SessionStore for SqliteSessionStore {
         if updated.rows_affected() == 1 {
             return Ok(session_key);
         }
-        // The session expired (or was deleted, e.g. signed out elsewhere) since it was loaded.
-        // Never revive or re-create the client's key: a key we did not just mint could have been
-        // planted by an attacker (session fixation), so the state goes under a fresh key, as the
-        // redis store does.
-        self.insert(&row, ttl).await.map_err(UpdateError::Other)
+        // The session expired or was ended (signed out, everywhere included) since this request
+        // loaded it. Whatever the request did, it must not bring the session back: a stolen
+        // cookie kept busy with requests would otherwise outlive "sign out everywhere". The
+        // client gets a fresh, empty session under a new key (never the old key, which an
+        // attacker could have planted).
+        self.insert(&Row::new(&SessionState::new()).map_err(UpdateError::Serialization)?, ttl)
+            .await
+            .map_err(UpdateError::Other)
     }
 
     async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
@@ -361,15 +364,27 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn update_of_unknown_key_saves_under_a_new_key() {
+    async fn update_of_unknown_key_starts_an_empty_session_under_a_new_key() {
         let f = fixture().await;
         let planted: SessionKey = "a".repeat(64).try_into().unwrap();
-        let saved = state(&[("a", "b")]);
-        let key = f.store.update(same_key(&planted), saved.clone(), &TTL).await.unwrap();
+        let key = f.store.update(same_key(&planted), state(&[("a", "b")]), &TTL).await.unwrap();
         assert_ne!(key, planted);
         assert_eq!(key.as_ref().len(), 64);
-        assert_eq!(f.store.load(&key).await.unwrap(), Some(saved));
+        assert_eq!(f.store.load(&key).await.unwrap(), Some(SessionState::new()));
         assert_eq!(f.store.load(&planted).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_request_in_flight_cannot_bring_back_a_session_signed_out_everywhere() {
+        let f = fixture().await;
+        let stolen = f.store.save(user_state(USER_A), &TTL).await.unwrap();
+        // A request loaded the session, then the owner signed out everywhere, then the
+        // request's response saves what it loaded.
+        f.store.delete_all_for_user(USER_A).await.unwrap();
+        let key = f.store.update(same_key(&stolen), user_state(USER_A), &TTL).await.unwrap();
+
+        assert_eq!(f.store.load(&key).await.unwrap(), Some(SessionState::new()));
+        assert_eq!(stored_user_id(&f.db, &key).await, None);
     }
 
     #[tokio::test]
@@ -380,7 +395,7 @@ mod tests {
         let key = f.store.update(same_key(&old), state(&[("a", "b")]), &TTL).await.unwrap();
         assert_ne!(key, old);
         assert_eq!(f.store.load(&old).await.unwrap(), None);
-        assert!(f.store.load(&key).await.unwrap().is_some());
+        assert_eq!(f.store.load(&key).await.unwrap(), Some(SessionState::new()));
     }
 
     #[tokio::test]

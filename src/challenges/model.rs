@@ -69,9 +69,11 @@ impl EmailAddress {
         &self.0
     }
 
-    /// The form used for lookups, scoping and rate limits.
+    /// The form used for lookups, scoping and rate limits. Only ASCII letters are folded:
+    /// Unicode case mapping would make lookalikes collide (the Kelvin sign `K` lowercases to
+    /// `k`), letting `Kate@…` with a Kelvin sign reach kate@…'s account.
     pub fn normalized(&self) -> String {
-        self.0.to_lowercase()
+        self.0.to_ascii_lowercase()
     }
 
     /// `j***@example.com`: enough for a person to recognise their own mailbox.
@@ -385,6 +387,13 @@ mod tests {
         assert_eq!(email.as_str(), "Jane.Doe@Example.COM");
         assert_eq!(email.normalized(), "jane.doe@example.com");
         assert_eq!(email.masked(), "J***@Example.COM");
+    }
+
+    #[test]
+    fn lookalikes_do_not_compare_equal() {
+        let kelvin = EmailAddress::parse("\u{212A}ate@corp.example").unwrap();
+        let ascii = EmailAddress::parse("Kate@corp.example").unwrap();
+        assert_ne!(kelvin.normalized(), ascii.normalized());
     }
 
     #[test]

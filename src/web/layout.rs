@@ -51,6 +51,10 @@ pub fn page(title: &str, chrome: &Chrome, content: Markup) -> Markup {
                     }
                 } @else if chrome.recovering {
                     span.meta { "Recovering your account" }
+                    form.inline method="post" action="/logout" {
+                        (csrf_field(&chrome.csrf))
+                        button.link type="submit" { "Cancel" }
+                    }
                 } @else {
                     a href="/login" { "Log in" }
                     a href="/signup" { "Sign up" }

@@ -22,9 +22,12 @@ use crate::accounts::flows::Flow;
 use crate::accounts::session_store::RECOVERY_KEY;
 use crate::challenges::model::EmailAddress;
 
-/// The only paths a recovery session may use.
+/// The only paths a recovery session may use: enrolment, and signing out (on a shared device
+/// the person must be able to end it).
 fn allowed_during_recovery(path: &str) -> bool {
-    path == "/recover/passkey" || path.starts_with("/passkeys/register/") || path.starts_with("/static/")
+    matches!(path, "/recover/passkey" | "/logout")
+        || path.starts_with("/passkeys/register/")
+        || path.starts_with("/static/")
 }
 
 /// Middleware: a recovery session is sent back to the recovery page from everywhere else.

@@ -159,9 +159,11 @@ impl AppSession {
 }
 
 /// A path on this site: browsers read `//host`, `/\host` and paths with control characters as
-/// other origins, so those are refused and the gate cannot become an open redirect.
+/// other origins, so those are refused and the gate cannot become an open redirect. ASCII only,
+/// since anything else is not a valid `Location` header.
 fn is_local_path(path: &str) -> bool {
-    path.starts_with('/')
+    path.is_ascii()
+        && path.starts_with('/')
         && !path.starts_with("//")
         && !path.contains('\\')
         && !path.chars().any(|c| c.is_control() || c.is_whitespace())
@@ -183,6 +185,7 @@ mod tests {
             "/\t/evil.example",
             "https://evil.example",
             "evil",
+            "/caf\u{e9}",
             "",
         ] {
             assert!(!is_local_path(foreign), "{foreign:?}");

@@ -617,7 +617,6 @@ async fn a_recovery_session_can_only_enrol_a_passkey() {
     for path in ["/", "/account", "/account/email", "/login", "/signup", "/verify", "/reauth", "/dev/mailbox"] {
         sent_back.push((format!("GET {path}"), rescuer.get(path).await));
     }
-    sent_back.push(("POST /logout".into(), rescuer.post_raw("/logout", &[("csrf", token.as_str())]).await));
     let login_start = post_json_with(&rescuer, &token, "/passkeys/login/start", &json!({})).await;
     let recovery_page = rescuer.get("/recover/passkey").await;
     let register_start = post_json_with(&rescuer, &token, "/passkeys/register/start", &json!({})).await;
@@ -632,8 +631,12 @@ async fn a_recovery_session_can_only_enrol_a_passkey() {
     assert_eq!(recovery_page.status, StatusCode::OK, "the recovery session survived: {}", recovery_page.body);
     assert!(recovery_page.body.contains("Recovering your account") && !recovery_page.body.contains(email));
     assert!(!recovery_page.body.contains(r#"href="/login""#), "no links the recovery session cannot follow");
-    assert!(!recovery_page.body.contains(r#"action="/logout""#), "no signed-in header");
+    assert!(!recovery_page.body.contains(r#"href="/account""#), "no signed-in header");
     assert_eq!(register_start.status, StatusCode::OK, "{}", register_start.text);
+    // The one way out: cancelling ends the recovery session.
+    let cancelled = rescuer.post_raw("/logout", &[("csrf", token.as_str())]).await;
+    assert!(cancelled.redirects_to("/"), "{} {:?}", cancelled.status, cancelled.location);
+    assert!(rescuer.get("/recover/passkey").await.redirects_to("/recover"), "no recovery session left");
 }
 
 #[tokio::test]
