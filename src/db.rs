@@ -7,7 +7,8 @@
 //! The challenge service's writes are group-committed: a writer task runs every job waiting
 //! for it in one transaction, in order, and answers each once that transaction committed. A
 //! commit costs the same for one job as for sixty, so under load this multiplies throughput,
-//! and each job still sees the writes of the jobs before it.
+//! and each job still sees the writes of the jobs before it. Each job runs in a savepoint, so a
+//! job that fails part-way is undone alone.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -28,8 +29,8 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// Told, after the job's transaction ended, whether it committed.
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
-/// A write to run inside the writer's current transaction.
-type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Finish> + Send>;
+/// A write to run inside the writer's current transaction; says whether it succeeded.
+type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Finish)> + Send>;
 
 #[derive(Clone, Debug)]
 pub struct Database {
@@ -89,13 +90,15 @@ impl Database {
         let job: Job = Box::new(move |conn| {
             Box::pin(async move {
                 let result = work(conn).await;
-                Box::new(move |committed: Result<(), String>| {
+                let succeeded = result.is_ok();
+                let finish = Box::new(move |committed: Result<(), String>| {
                     let _ = done.send(match (result, committed) {
                         (Err(err), _) => Err(err),
                         (Ok(value), Ok(())) => Ok(value),
                         (Ok(_), Err(why)) => Err(sqlx::Error::Protocol(format!("the write was not committed: {why}"))),
                     });
-                }) as Finish
+                }) as Finish;
+                (succeeded, finish)
             })
         });
         self.batches.send(job).await.map_err(|_| sqlx::Error::Protocol("the database writer has stopped".into()))?;
@@ -134,7 +137,21 @@ async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
             Ok(mut tx) => {
                 let mut finishes = Vec::with_capacity(batch.len());
                 for job in batch {
-                    finishes.push(job(&mut tx).await);
+                    // Each job in a savepoint of its own: one that fails part-way leaves nothing
+                    // behind, and the jobs around it are unaffected. A job whose savepoint cannot
+                    // be opened is dropped, and its caller hears the write did not start.
+                    if let Err(err) = sqlx::query("SAVEPOINT job").execute(&mut *tx).await {
+                        tracing::error!(error = %err, "could not open a savepoint for a write");
+                        continue;
+                    }
+                    let (succeeded, finish) = job(&mut tx).await;
+                    if !succeeded && let Err(err) = sqlx::query("ROLLBACK TO job").execute(&mut *tx).await {
+                        tracing::error!(error = %err, "could not undo a failed write");
+                    }
+                    if let Err(err) = sqlx::query("RELEASE job").execute(&mut *tx).await {
+                        tracing::error!(error = %err, "could not close a write's savepoint");
+                    }
+                    finishes.push(finish);
                 }
                 let committed = tx.commit().await.map_err(|err| {
                     tracing::error!(error = %err, "group commit failed");
@@ -158,5 +175,64 @@ async fn run_checkpoints(checkpointer: SqlitePool) {
         if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&checkpointer).await {
             tracing::warn!(error = %err, "WAL checkpoint failed; will retry");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn scratch() -> (tempfile::TempDir, Database) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+        sqlx::query("CREATE TABLE t (v INTEGER NOT NULL)").execute(db.writer()).await.unwrap();
+        (dir, db)
+    }
+
+    async fn values(db: &Database) -> Vec<i64> {
+        sqlx::query_scalar("SELECT v FROM t ORDER BY v").fetch_all(db.reader()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_job_that_fails_part_way_is_undone_alone() {
+        let (_dir, db) = scratch().await;
+
+        let failing = db.write(|tx| {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO t (v) VALUES (1)").execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO no_such_table (v) VALUES (1)").execute(&mut *tx).await?;
+                Ok(())
+            })
+        });
+        let passing = db.write(|tx| {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO t (v) VALUES (2)").execute(&mut *tx).await?;
+                Ok(())
+            })
+        });
+        let (failed, passed) = tokio::join!(failing, passing);
+
+        assert!(failed.is_err());
+        assert!(passed.is_ok());
+        assert_eq!(values(&db).await, vec![2]);
+    }
+
+    #[tokio::test]
+    async fn each_job_sees_the_writes_before_it_and_its_result_comes_after_commit() {
+        let (_dir, db) = scratch().await;
+        let writes = (1..=20).map(|v| {
+            db.write(move |tx| {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO t (v) VALUES (?)").bind(v).execute(&mut *tx).await?;
+                    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM t").fetch_one(&mut *tx).await
+                })
+            })
+        });
+
+        let mut seen: Vec<i64> = futures_util::future::join_all(writes).await.into_iter().map(Result::unwrap).collect();
+
+        seen.sort_unstable();
+        assert_eq!(seen, (1..=20).collect::<Vec<i64>>(), "each saw exactly the writes before it");
+        assert_eq!(values(&db).await.len(), 20, "all committed by the time the callers heard");
     }
 }
