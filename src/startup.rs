@@ -33,7 +33,6 @@ use crate::{keys, mail, tls};
 const PURGE_EVERY: Duration = Duration::from_secs(60);
 
 pub struct Application {
-    pub settings: Settings,
     pub db: Database,
     pub service: ChallengeService,
     api: Option<(SocketAddr, Server)>,
@@ -103,7 +102,7 @@ impl Application {
             throttle: web::Data::new(throttle),
         };
         let app = serve_app(settings.app_addr, site)?;
-        Ok(Self { settings, db, service, api, app, background })
+        Ok(Self { db, service, api, app, background })
     }
 
     /// Where the sample app listens.
@@ -139,10 +138,8 @@ impl Application {
     }
 
     /// Starts the servers in the background; for tests and the benchmark.
-    pub fn spawn(self) -> Arc<ChallengeService> {
-        let service = Arc::new(self.service.clone());
+    pub fn spawn(self) {
         tokio::spawn(self.run_until_stopped());
-        service
     }
 }
 

@@ -4,8 +4,9 @@
 //! leaked copy of the database (or a backup) cannot be turned into a working session cookie. The
 //! key has 384 bits of entropy, so an unsalted fast hash is enough: there is nothing to brute-force.
 //!
-//! The signed-in user's id is copied out of the session state into its own column, so every session
-//! of a user can be ended at once ("sign out everywhere", or after a password or email change).
+//! The account a session acts for (signed in, or being recovered) is copied out of the session
+//! state into its own column, so every session of an account can be ended at once ("sign out
+//! everywhere else" after a recovery).
 //!
 //! Expiry is enforced on every read and write against the injected [`Clock`]; expired rows are
 //! invisible straight away and [`SqliteSessionStore::purge_expired`] reclaims their space later.
@@ -53,16 +54,6 @@ impl SqliteSessionStore {
     pub async fn delete_all_for_user(&self, user_id: &str) -> sqlx::Result<u64> {
         let deleted =
             sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user_id).execute(self.db.writer()).await?;
-        Ok(deleted.rows_affected())
-    }
-
-    /// Ends every session of a user but `keep` ("sign out every other session").
-    pub async fn delete_others_for_user(&self, user_id: &str, keep: &SessionKey) -> sqlx::Result<u64> {
-        let deleted = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND key_hash <> ?")
-            .bind(user_id)
-            .bind(key_hash(keep))
-            .execute(self.db.writer())
-            .await?;
         Ok(deleted.rows_affected())
     }
 
@@ -450,21 +441,6 @@ mod tests {
         assert_eq!(f.store.load(&a2).await.unwrap(), None);
         assert!(f.store.load(&b).await.unwrap().is_some());
         assert!(f.store.load(&anonymous).await.unwrap().is_some());
-    }
-
-    #[tokio::test]
-    async fn delete_others_for_user_keeps_the_given_session() {
-        let f = fixture().await;
-        let keep = f.store.save(user_state(USER_A), &TTL).await.unwrap();
-        let a2 = f.store.save(user_state(USER_A), &TTL).await.unwrap();
-        let a3 = f.store.save(user_state(USER_A), &TTL).await.unwrap();
-        let b = f.store.save(user_state(USER_B), &TTL).await.unwrap();
-
-        assert_eq!(f.store.delete_others_for_user(USER_A, &keep).await.unwrap(), 2);
-        assert!(f.store.load(&keep).await.unwrap().is_some());
-        assert_eq!(f.store.load(&a2).await.unwrap(), None);
-        assert_eq!(f.store.load(&a3).await.unwrap(), None);
-        assert!(f.store.load(&b).await.unwrap().is_some());
     }
 
     #[tokio::test]

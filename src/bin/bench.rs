@@ -204,7 +204,7 @@ struct Bench {
     http: reqwest::Client,
     /// `http://127.0.0.1:PORT/{tenancy}/challenges`.
     challenges_url: String,
-    service: Arc<ChallengeService>,
+    service: ChallengeService,
     tenancy: AuthorizedTenancy,
 }
 
@@ -230,7 +230,8 @@ impl Bench {
         .context("the bench's own settings are invalid")?;
         let app = Application::build(settings).await.context("could not build the application")?;
         let api_addr = app.api_addr().context("the application does not serve the REST API")?;
-        let service = app.spawn();
+        let service = app.service.clone();
+        app.spawn();
         let tenancy = service
             .tenancies()
             .authenticate(DEV_TENANCY_ID, DEV_API_KEY)

@@ -98,7 +98,7 @@ fn parse_json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, 
     }
     if body.trim_ascii_start().first() != Some(&b'{') {
         return Err(ChallengeError::BadRequest(
-            "invalid JSON body: expected a JSON object such as {\"email\": ..., \"purpose\": ...}".into(),
+            "invalid JSON body: expected a JSON object with the fields of this call".into(),
         ));
     }
     let mut de = serde_json::Deserializer::from_slice(body);

@@ -73,9 +73,6 @@ impl ChallengeService {
         &self.tenancies
     }
 
-    pub fn policy(&self) -> &Policy {
-        &self.policy
-    }
 
     pub async fn create(
         &self,

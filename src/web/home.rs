@@ -1,10 +1,12 @@
 //! The front page: what the demo shows and where each flow starts.
 
+use actix_web::web;
 use maud::{Markup, html};
 
 use super::layout::{Chrome, page};
+use crate::mail::DevMailbox;
 
-pub async fn home(chrome: Chrome) -> Markup {
+pub async fn home(chrome: Chrome, mailbox: Option<web::Data<DevMailbox>>) -> Markup {
     let signed_in = chrome.user.is_some();
     page(
         "Home",
@@ -22,7 +24,9 @@ pub async fn home(chrome: Chrome) -> Markup {
                     li { a href="/signup" { "Sign up" } " — prove your email with a code; the account is created verified." }
                     li { a href="/login" { "Log in" } " — passwordless, with a code sent to your email." }
                 }
-                li { a href="/dev/mailbox" { "Development mailbox" } " — every email the app sent, when no SMTP server is set." }
+                @if mailbox.is_some() {
+                    li { a href="/dev/mailbox" { "Development mailbox" } " — every email the app sent (no SMTP server is set)." }
+                }
             }
         },
     )

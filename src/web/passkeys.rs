@@ -165,7 +165,7 @@ async fn finish_recovery(
         state.passkeys.store().remove_all_but(account, added).await?;
     }
     if choices.sign_out_others {
-        // This session is not yet signed in, so it is not among the account's sessions.
+        // This recovery session is among them too; `sign_in` below gives it a new key.
         state.sessions.delete_all_for_user(&account.to_string()).await?;
     }
     session.clear_recovery();
@@ -235,6 +235,10 @@ pub async fn rename(
     let Some(user) = session.user_id() else {
         return Ok(see_other("/login"));
     };
+    if form.name.trim().is_empty() {
+        session.set_notice("Type a name to rename the passkey.")?;
+        return Ok(see_other("/account"));
+    }
     let name = passkey_name(&form.name, state.clock.now_ms());
     if !state.passkeys.store().rename(user, *id, &name).await? {
         return Err(AppError::NotFound);

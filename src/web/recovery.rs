@@ -105,7 +105,7 @@ pub async fn passkey_page(
             html! {
                 h1 { "Set up a new passkey" }
                 p { "Your email is confirmed. Create a passkey on this device to get back into your account. "
-                    "This page works for " (minutes_left) " more minutes." }
+                    "This page works for " (minutes_left) @if minutes_left == 1 { " more minute." } @else { " more minutes." } }
                 @if passkeys.is_empty() {
                     p { "Your account has no passkeys yet." }
                 } @else {
@@ -116,7 +116,6 @@ pub async fn passkey_page(
                         }
                     }
                 }
-                (error_message(None))
                 form data-passkey-form {
                     label.check { input type="checkbox" name="removeOthers" checked; " Remove all my existing passkeys (recommended if one was lost or stolen)" }
                     label.check { input type="checkbox" name="signOutOthers" checked; " Sign out everywhere else" }
