@@ -159,7 +159,6 @@ impl Flows {
         Self { client, users, mailer, clock, base_url, max_attempts }
     }
 
-
     pub fn mailer(&self) -> &Arc<dyn Mailer> {
         &self.mailer
     }

@@ -20,6 +20,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
+use super::users::AccountId;
 use crate::challenges::generate;
 use crate::clock::Clock;
 use crate::db::Database;
@@ -189,15 +190,19 @@ impl Row {
     }
 }
 
+/// What a recovery session may do: enrol a passkey for `account`, until `expires_at` (epoch ms).
+/// Kept in the session state under [`RECOVERY_KEY`].
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct RecoveryGrant {
+    pub account: AccountId,
+    pub expires_at: i64,
+}
+
 /// The account of the session's recovery grant, if it has one.
 fn recovered_account(session_state: &SessionState) -> anyhow::Result<Option<String>> {
-    #[derive(serde::Deserialize)]
-    struct Grant {
-        account: String,
-    }
     session_state
         .get(RECOVERY_KEY)
-        .map(|value| serde_json::from_str::<Grant>(value).map(|grant| grant.account))
+        .map(|value| serde_json::from_str::<RecoveryGrant>(value).map(|grant| grant.account.to_string()))
         .transpose()
         .with_context(|| format!("the session entry {RECOVERY_KEY:?} has no account"))
 }

@@ -73,7 +73,6 @@ impl ChallengeService {
         &self.tenancies
     }
 
-
     pub async fn create(
         &self,
         tenancy: &AuthorizedTenancy,

@@ -23,7 +23,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Registration => "registration",
             Self::Authentication => "authentication",

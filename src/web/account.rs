@@ -6,9 +6,11 @@ use maud::{Markup, html};
 
 use super::AppState;
 use super::csrf_form::{CsrfForm, NoFields};
-use super::entry::LoginForm as EmailForm;
+use super::entry::EmailForm;
 use super::error::AppError;
-use super::layout::{Chrome, csrf_field, email_field, error_message, page, passkey_script, passkey_status};
+use super::layout::{
+    Chrome, csrf_field, email_field, error_message, format_time, page, passkey_script, passkey_status,
+};
 use super::reauth::{ask_to_reauthenticate, recently_authenticated};
 use super::respond::{html, see_other};
 use super::session::AppSession;
@@ -17,15 +19,6 @@ use crate::accounts::flows::Flow;
 use crate::accounts::users::User;
 use crate::challenges::model::EmailAddress;
 use crate::passkeys::store::StoredPasskey;
-
-/// `22 Nov 2026, 16:04 UTC`.
-pub fn format_time(epoch_ms: i64) -> String {
-    let Ok(at) = time::OffsetDateTime::from_unix_timestamp(epoch_ms.div_euclid(1000)) else {
-        return "unknown".into();
-    };
-    let month = &format!("{:?}", at.month())[..3];
-    format!("{} {month} {}, {:02}:{:02} UTC", at.day(), at.year(), at.hour(), at.minute())
-}
 
 fn account_page(chrome: &Chrome, user: &User, passkeys: &[StoredPasskey], recent: bool) -> Markup {
     page(

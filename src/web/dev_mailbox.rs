@@ -5,9 +5,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use maud::html;
 
-use super::account::format_time;
 use super::error::AppError;
-use super::layout::{Chrome, page};
+use super::layout::{Chrome, format_time, page};
 use super::respond::html;
 use crate::mail::DevMailbox;
 

@@ -27,7 +27,8 @@ pub struct SignupForm {
 }
 
 #[derive(Deserialize, Default)]
-pub struct LoginForm {
+/// A form with just an email: login, recovery, email change.
+pub struct EmailForm {
     #[serde(default)]
     pub email: String,
 }
@@ -51,7 +52,7 @@ fn signup_page(chrome: &Chrome, form: &SignupForm, error: Option<&str>) -> Marku
     )
 }
 
-fn login_page(chrome: &Chrome, form: &LoginForm, error: Option<&str>) -> Markup {
+fn login_page(chrome: &Chrome, form: &EmailForm, error: Option<&str>) -> Markup {
     page(
         "Log in",
         chrome,
@@ -85,7 +86,7 @@ pub async fn login_form(chrome: Chrome) -> HttpResponse {
     if chrome.user.is_some() {
         return see_other("/account");
     }
-    html(StatusCode::OK, login_page(&chrome, &LoginForm::default(), None))
+    html(StatusCode::OK, login_page(&chrome, &EmailForm::default(), None))
 }
 
 pub async fn signup(
@@ -110,7 +111,7 @@ pub async fn login(
     state: web::Data<AppState>,
     session: AppSession,
     chrome: Chrome,
-    CsrfForm(form): CsrfForm<LoginForm>,
+    CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Result<HttpResponse, AppError> {
     let refuse = |status, message: &str| html(status, login_page(&chrome, &form, Some(message)));
     let email = match EmailAddress::parse(&form.email) {

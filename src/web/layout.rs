@@ -88,6 +88,15 @@ pub fn error_message(error: Option<&str>) -> Markup {
     }
 }
 
+/// `22 Nov 2026, 16:04 UTC`.
+pub fn format_time(epoch_ms: i64) -> String {
+    let Ok(at) = time::OffsetDateTime::from_unix_timestamp(epoch_ms.div_euclid(1000)) else {
+        return "unknown".into();
+    };
+    let month = &format!("{:?}", at.month())[..3];
+    format!("{} {month} {}, {:02}:{:02} UTC", at.day(), at.year(), at.hour(), at.minute())
+}
+
 /// Where the passkey script writes what happened.
 pub fn passkey_status() -> Markup {
     html! { p.passkey-status data-passkey-status role="status" aria-live="polite" {} }

@@ -10,18 +10,16 @@ use serde_json::json;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 use super::AppState;
-use super::account::format_time;
 use super::csrf_form::{CsrfForm, NoFields};
 use super::error::AppError;
+use super::layout::format_time;
 use super::reauth::{ask_to_reauthenticate, recently_authenticated};
 use super::respond::see_other;
 use super::session::AppSession;
 use crate::accounts::emails;
 use crate::accounts::users::AccountId;
 use crate::passkeys::PasskeyError;
-
-const REGISTRATION: &str = "registration";
-const AUTHENTICATION: &str = "authentication";
+use crate::passkeys::ceremonies::Kind;
 
 /// A JSON body handed over only after the `X-CSRF-Token` header matched the session's token.
 pub struct CsrfJson<T>(pub T);
@@ -98,7 +96,7 @@ pub async fn register_start(
     };
     match state.passkeys.start_registration(&user).await {
         Ok((options, ceremony)) => {
-            session.set_ceremony(REGISTRATION, &ceremony)?;
+            session.set_ceremony(Kind::Registration, &ceremony)?;
             Ok(HttpResponse::Ok().json(options))
         }
         Err(err) => Ok(passkey_error(&err)),
@@ -132,7 +130,7 @@ pub async fn register_finish(
     let Some(who) = enrolling(&session, now) else {
         return Ok(json_error(StatusCode::FORBIDDEN, "Your session has ended. Sign in and try again."));
     };
-    let Some(ceremony) = session.take_ceremony(REGISTRATION) else {
+    let Some(ceremony) = session.take_ceremony(Kind::Registration) else {
         return Ok(passkey_error(&PasskeyError::CeremonyGone));
     };
     let account = match who {
@@ -187,7 +185,7 @@ pub async fn login_start(
 ) -> Result<HttpResponse, AppError> {
     match state.passkeys.start_authentication().await {
         Ok((options, ceremony)) => {
-            session.set_ceremony(AUTHENTICATION, &ceremony)?;
+            session.set_ceremony(Kind::Authentication, &ceremony)?;
             Ok(HttpResponse::Ok().json(options))
         }
         Err(err) => Ok(passkey_error(&err)),
@@ -204,7 +202,7 @@ pub async fn login_finish(
     session: AppSession,
     CsrfJson(body): CsrfJson<LoginFinish>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(ceremony) = session.take_ceremony(AUTHENTICATION) else {
+    let Some(ceremony) = session.take_ceremony(Kind::Authentication) else {
         return Ok(passkey_error(&PasskeyError::CeremonyGone));
     };
     let account = match state.passkeys.finish_authentication(&ceremony, &body.credential).await {

@@ -10,16 +10,16 @@ use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 
 use super::AppState;
-use super::account::format_time;
 use super::csrf_form::CsrfForm;
-use super::entry::LoginForm as EmailForm;
+use super::entry::EmailForm;
 use super::error::AppError;
-use super::layout::{Chrome, csrf_field, email_field, error_message, page, passkey_script, passkey_status};
+use super::layout::{
+    Chrome, csrf_field, email_field, error_message, format_time, page, passkey_script, passkey_status,
+};
 use super::respond::{html, see_other};
-use super::session::{AppSession, RecoveryGrant};
+use super::session::AppSession;
 use super::verify::start_flow;
 use crate::accounts::flows::Flow;
-use crate::accounts::session_store::RECOVERY_KEY;
 use crate::challenges::model::EmailAddress;
 
 /// The only paths a recovery session may use: enrolment, and signing out (on a shared device
@@ -35,7 +35,7 @@ pub async fn confine_recovery(
     req: ServiceRequest,
     next: Next<impl actix_web::body::MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl actix_web::body::MessageBody>>, actix_web::Error> {
-    let in_recovery = req.get_session().get::<RecoveryGrant>(RECOVERY_KEY).ok().flatten().is_some();
+    let in_recovery = AppSession::from(req.get_session()).recovery().is_some();
     if in_recovery && !allowed_during_recovery(req.path()) {
         let (req, _) = req.into_parts();
         return Ok(ServiceResponse::new(req, see_other("/recover/passkey")).map_into_right_body());

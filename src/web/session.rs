@@ -10,23 +10,18 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::error::AppError;
 use crate::accounts::flows::Pending;
+pub use crate::accounts::session_store::RecoveryGrant;
 use crate::accounts::session_store::{RECOVERY_KEY as RECOVERY, USER_ID_KEY};
 use crate::accounts::users::AccountId;
 use crate::challenges::generate;
 use crate::challenges::hashing::same_hash;
+use crate::passkeys::ceremonies::Kind;
 
 const SIGNED_IN_AT: &str = "signed_in_at";
 const PENDING: &str = "pending";
 const CSRF: &str = "csrf";
 const NOTICE: &str = "notice";
 const RETURN_TO: &str = "return_to";
-
-/// What a recovery session may do: enrol a passkey for this account, until `expires_at`.
-#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
-pub struct RecoveryGrant {
-    pub account: AccountId,
-    pub expires_at: i64,
-}
 
 pub struct AppSession(Session);
 
@@ -39,11 +34,27 @@ impl FromRequest for AppSession {
     }
 }
 
+impl From<Session> for AppSession {
+    fn from(session: Session) -> Self {
+        Self(session)
+    }
+}
+
 impl AppSession {
     /// A value that fails to decode is treated as absent: the state is ours, so that only
     /// happens after a format change, and starting over is the safe answer.
     fn read<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
         self.0.get(key).ok().flatten()
+    }
+
+    /// A value removed as it is read, so that it is used once. Absent keys are left alone:
+    /// removing marks the session changed, which would cost a write on every request.
+    fn take<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let value = self.read(key);
+        if value.is_some() {
+            self.0.remove(key);
+        }
+        value
     }
 
     fn write<T: serde::Serialize>(&self, key: &str, value: T) -> Result<(), AppError> {
@@ -86,16 +97,13 @@ impl AppSession {
     }
 
     /// Keeps the id of a WebAuthn ceremony this session started; one per kind.
-    pub fn set_ceremony(&self, kind: &str, id: &str) -> Result<(), AppError> {
-        self.write(&format!("ceremony_{kind}"), id)
+    pub fn set_ceremony(&self, kind: Kind, id: &str) -> Result<(), AppError> {
+        self.write(&ceremony_key(kind), id)
     }
 
     /// The ceremony id, removed as it is read: a finish gets one try.
-    pub fn take_ceremony(&self, kind: &str) -> Option<String> {
-        let key = format!("ceremony_{kind}");
-        let id = self.read(&key);
-        self.0.remove(&key);
-        id
+    pub fn take_ceremony(&self, kind: Kind) -> Option<String> {
+        self.take(&ceremony_key(kind))
     }
 
     /// Where to continue after a fresh sign-in asked for by the recent-authentication gate.
@@ -104,9 +112,7 @@ impl AppSession {
     }
 
     pub fn take_return_to(&self) -> Option<String> {
-        let path: Option<String> = self.read(RETURN_TO);
-        self.0.remove(RETURN_TO);
-        path.filter(|p| is_local_path(p))
+        self.take::<String>(RETURN_TO).filter(|p| is_local_path(p))
     }
 
     /// Ends the session here and in the store.
@@ -150,12 +156,12 @@ impl AppSession {
 
     /// The notice, removed as it is read so it shows once.
     pub fn take_notice(&self) -> Option<String> {
-        let notice = self.read(NOTICE);
-        if notice.is_some() {
-            self.0.remove(NOTICE);
-        }
-        notice
+        self.take(NOTICE)
     }
+}
+
+fn ceremony_key(kind: Kind) -> String {
+    format!("ceremony_{}", kind.as_str())
 }
 
 /// A path on this site: browsers read `//host`, `/\host` and paths with control characters as
