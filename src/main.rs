@@ -67,7 +67,7 @@ async fn tenancy(settings: Settings, rotate: Option<&str>) -> anyhow::Result<()>
         },
     };
     println!("PASSLOCK_TENANCY_ID={}", issued.tenancy_id);
-    println!("PASSLOCK_API_KEY={}", issued.api_key);
+    println!("PASSLOCK_API_KEY={}", issued.api_key.expose());
     println!("The API key is shown only now; keep it somewhere safe.");
     Ok(())
 }

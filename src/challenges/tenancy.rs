@@ -14,6 +14,7 @@ use super::generate;
 use super::hashing::same_hash;
 use crate::clock::Clock;
 use crate::db::Database;
+use crate::settings::SecretText;
 
 /// A tenancy whose API key was checked. Only `Tenancies::authenticate` makes one, so every
 /// engine call that takes it is known to be authorised.
@@ -30,7 +31,7 @@ impl AuthorizedTenancy {
 #[derive(Debug)]
 pub struct IssuedKey {
     pub tenancy_id: String,
-    pub api_key: String,
+    pub api_key: SecretText,
 }
 
 fn digest(api_key: &str) -> Vec<u8> {
@@ -109,7 +110,7 @@ impl Tenancies {
             .bind(self.clock.now_ms())
             .execute(self.db.writer())
             .await?;
-        Ok(IssuedKey { tenancy_id, api_key })
+        Ok(IssuedKey { tenancy_id, api_key: SecretText::new(api_key) })
     }
 
     /// Replaces a tenancy's key; the old one stops working at once.
@@ -124,7 +125,7 @@ impl Tenancies {
         if updated.rows_affected() == 0 {
             return Err(ChallengeError::NotFound);
         }
-        Ok(IssuedKey { tenancy_id: tenancy_id.to_owned(), api_key })
+        Ok(IssuedKey { tenancy_id: tenancy_id.to_owned(), api_key: SecretText::new(api_key) })
     }
 
     /// Makes sure the tenancy of the settings exists with the configured key.

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 
 use super::AppState;
-use super::csrf_form::{CsrfForm, NoFields};
+use super::csrf::{CsrfForm, NoFields};
 use super::entry::EmailForm;
 use super::error::AppError;
 use super::layout::{

@@ -6,7 +6,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::AppState;
-use super::csrf_form::CsrfForm;
+use super::csrf::CsrfForm;
 use super::error::AppError;
 use super::layout::{
     Chrome, csrf_field, email_field, email_field_with_passkeys, error_message, page, passkey_script, passkey_status,

@@ -3,7 +3,7 @@
 mod account;
 mod assets;
 mod context;
-mod csrf_form;
+mod csrf;
 mod dev_mailbox;
 mod entry;
 pub mod error;

@@ -2,15 +2,13 @@
 //! `static/passkeys.js`), and the forms that rename or remove a passkey.
 
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, web};
-use futures_util::future::LocalBoxFuture;
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::json;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 use super::AppState;
-use super::csrf_form::{CsrfForm, NoFields};
+use super::csrf::{CsrfForm, CsrfJson, NoFields};
 use super::error::AppError;
 use super::layout::format_time;
 use super::reauth::{ask_to_reauthenticate, recently_authenticated};
@@ -20,25 +18,6 @@ use crate::accounts::emails;
 use crate::accounts::users::AccountId;
 use crate::passkeys::PasskeyError;
 use crate::passkeys::ceremonies::Kind;
-
-/// A JSON body handed over only after the `X-CSRF-Token` header matched the session's token.
-pub struct CsrfJson<T>(pub T);
-
-impl<T: DeserializeOwned + 'static> FromRequest for CsrfJson<T> {
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = web::Json::<T>::from_request(req, payload);
-        let req = req.clone();
-        Box::pin(async move {
-            let token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
-            AppSession::extract(&req).await?.check_csrf(token)?;
-            let body = body.await.map_err(|e| AppError::BadForm(e.to_string()))?;
-            Ok(Self(body.into_inner()))
-        })
-    }
-}
 
 fn json_error(status: StatusCode, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({ "error": message }))

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use maud::html;
 
 use super::AppState;
-use super::csrf_form::{CsrfForm, NoFields};
+use super::csrf::{CsrfForm, NoFields};
 use super::error::AppError;
 use super::layout::{Chrome, csrf_field, error_message, page, passkey_script, passkey_status};
 use super::respond::{html, see_other};

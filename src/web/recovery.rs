@@ -10,7 +10,7 @@ use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 
 use super::AppState;
-use super::csrf_form::CsrfForm;
+use super::csrf::CsrfForm;
 use super::entry::EmailForm;
 use super::error::AppError;
 use super::layout::{

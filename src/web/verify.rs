@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::AppState;
-use super::csrf_form::{CsrfForm, NoFields};
+use super::csrf::{CsrfForm, NoFields};
 use super::error::AppError;
 use super::layout::{Chrome, csrf_field, error_message, page};
 use super::respond::{html, see_other, status_of};

@@ -93,7 +93,7 @@ async fn bad_settings_are_named_and_the_binary_stops() {
 async fn a_key_rotated_in_process_stops_working_at_once() {
     let t = TestService::start(&[]).await;
     let issued = t.service.tenancies().create().await.unwrap();
-    let client = t.client_for(Adapter::InProcess, &issued.tenancy_id, &issued.api_key);
+    let client = t.client_for(Adapter::InProcess, &issued.tenancy_id, issued.api_key.expose());
     assert!(client.create(&request("jane@example.com", "login")).await.is_ok());
 
     t.service.tenancies().rotate_key(&issued.tenancy_id).await.unwrap();

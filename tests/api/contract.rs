@@ -209,7 +209,7 @@ async fn invalidate_others_by_user_id(adapter: Adapter) {
 async fn invalidate_others_stays_in_its_tenancy(adapter: Adapter) {
     let t = TestService::start(&[]).await;
     let other = t.service.tenancies().create().await.unwrap();
-    let other_client = t.client_for(adapter, &other.tenancy_id, &other.api_key);
+    let other_client = t.client_for(adapter, &other.tenancy_id, other.api_key.expose());
     let theirs = other_client.create(&request("jane@example.com", "login")).await.unwrap();
     let mut ours = request("jane@example.com", "login");
     ours.invalidate_others = true;
@@ -222,7 +222,7 @@ async fn invalidate_others_stays_in_its_tenancy(adapter: Adapter) {
 async fn tenancies_are_isolated(adapter: Adapter) {
     let t = TestService::start(&[]).await;
     let other = t.service.tenancies().create().await.unwrap();
-    let other_client = t.client_for(adapter, &other.tenancy_id, &other.api_key);
+    let other_client = t.client_for(adapter, &other.tenancy_id, other.api_key.expose());
     let client = t.client(adapter);
     let created = client.create(&request("jane@example.com", "login")).await.unwrap();
     let id = &created.challenge.challenge_id;
@@ -245,7 +245,7 @@ async fn wrong_api_key_is_forbidden(adapter: Adapter) {
         t.client_for(adapter, &t.tenancy_id, "wrong-key"),
         t.client_for(adapter, "no-such-tenancy", &t.api_key),
         // A valid key, but of another tenancy.
-        t.client_for(adapter, &t.tenancy_id, &other.api_key),
+        t.client_for(adapter, &t.tenancy_id, other.api_key.expose()),
     ] {
         assert_eq!(client.create(&request("jane@example.com", "login")).await.err(), Some(ClientError::Forbidden));
         assert_eq!(client.get(id).await, Err(ClientError::Forbidden));

@@ -1,5 +1,6 @@
-//! `CsrfForm<T>`: a URL-encoded form that is only handed to a handler after its CSRF token was
-//! checked against the session, so no state-changing handler can forget the check.
+//! CSRF protection as extractors: `CsrfForm<T>` (a URL-encoded form with a `csrf` field) and
+//! `CsrfJson<T>` (a JSON body with an `X-CSRF-Token` header) are only handed to a handler after
+//! the token was checked against the session, so no state-changing handler can forget it.
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
@@ -35,6 +36,25 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             let session = AppSession::extract(&req).await?;
             session.check_csrf(&form.csrf)?;
             Ok(Self(form.fields))
+        })
+    }
+}
+
+/// A JSON body handed over only after the `X-CSRF-Token` header matched the session's token.
+pub struct CsrfJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for CsrfJson<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Json::<T>::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            AppSession::extract(&req).await?.check_csrf(token)?;
+            let body = body.await.map_err(|e| AppError::BadForm(e.to_string()))?;
+            Ok(Self(body.into_inner()))
         })
     }
 }
