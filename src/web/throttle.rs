@@ -90,7 +90,9 @@ impl Throttle {
 impl Default for Throttle {
     /// 30 requests a minute with bursts of 10: generous for a person, useless for brute force.
     fn default() -> Self {
-        Self::new(NonZeroU32::new(30).unwrap(), NonZeroU32::new(10).unwrap())
+        const PER_MINUTE: NonZeroU32 = NonZeroU32::new(30).unwrap();
+        const BURST: NonZeroU32 = NonZeroU32::new(10).unwrap();
+        Self::new(PER_MINUTE, BURST)
     }
 }
 
