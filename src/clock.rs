@@ -1,4 +1,4 @@
-//! The one source of "now", so tests can move time instead of sleeping.
+//! The one source of "now", so tests can move time instead of sleeping, and how a moment reads.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -34,4 +34,13 @@ impl Clock {
             }
         }
     }
+}
+
+/// `22 Nov 2026, 16:04 UTC`.
+pub fn format_time(epoch_ms: i64) -> String {
+    let Ok(at) = time::OffsetDateTime::from_unix_timestamp(epoch_ms.div_euclid(1000)) else {
+        return "unknown".into();
+    };
+    let month = &format!("{:?}", at.month())[..3];
+    format!("{} {month} {}, {:02}:{:02} UTC", at.day(), at.year(), at.hour(), at.minute())
 }

@@ -6,7 +6,7 @@ pub mod challenges;
 pub mod client;
 pub mod clock;
 pub mod db;
-pub mod keys;
+pub mod domain;
 pub mod mail;
 pub mod passkeys;
 pub mod settings;

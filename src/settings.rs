@@ -1,4 +1,5 @@
-//! Typed settings from the environment (and `.env`), checked once at start.
+//! Typed settings from the environment (and `.env`), checked once at start; read by `startup`
+//! and `main` only.
 //! Every bad value is reported at once, each naming its setting and what it expects.
 
 use std::fmt;
@@ -8,6 +9,9 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 use reqwest::Url;
 
+use crate::challenges::Policy;
+use crate::domain::SecretString;
+
 pub const DEV_TENANCY_ID: &str = "dev-tenancy";
 pub const DEV_API_KEY: &str = "dev-api-key-not-for-production";
 
@@ -15,54 +19,6 @@ pub const DEV_API_KEY: &str = "dev-api-key-not-for-production";
 pub enum AppEnv {
     Development,
     Production,
-}
-
-/// Text that must not reach a log: `Debug` prints `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretText(String);
-
-impl SecretText {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SecretText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-/// How the embedded challenge service behaves.
-#[derive(Debug, Clone)]
-pub struct Policy {
-    pub ttl: Duration,
-    pub max_attempts: u32,
-    pub create_limit: u32,
-    pub create_window: Duration,
-    /// NIST SP 800-63B caps consecutive failed verifications at 100.
-    pub failure_limit: u32,
-    pub failure_window: Duration,
-    /// How long expired and consumed challenges stay before the purge removes them.
-    pub retention: Duration,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            ttl: Duration::from_secs(600),
-            max_attempts: 5,
-            create_limit: 5,
-            create_window: Duration::from_secs(600),
-            failure_limit: 100,
-            failure_window: Duration::from_secs(24 * 3600),
-            retention: Duration::from_secs(24 * 3600),
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -76,9 +32,9 @@ pub struct Settings {
     /// `None`: the app uses the embedded service in-process.
     pub passlock_endpoint: Option<Url>,
     pub tenancy_id: String,
-    pub api_key: SecretText,
+    pub api_key: SecretString,
     /// `None`: mail goes to the development mailbox.
-    pub smtp_url: Option<SecretText>,
+    pub smtp_url: Option<SecretString>,
     pub mail_from: Mailbox,
     pub policy: Policy,
     /// How long a recovery session may enrol a new passkey.
@@ -86,8 +42,8 @@ pub struct Settings {
     /// POSTs allowed per client IP per minute on the app's forms.
     pub throttle_per_minute: u32,
     /// `None` in development: generated and stored on first start.
-    pub challenge_hash_key: Option<SecretText>,
-    pub session_key: Option<SecretText>,
+    pub challenge_hash_key: Option<SecretString>,
+    pub session_key: Option<SecretString>,
 }
 
 /// Everything that was wrong with the environment, one line per setting.
@@ -139,7 +95,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         })
     }
 
-    fn key(&mut self, name: &str, min_len: usize) -> Option<SecretText> {
+    fn key(&mut self, name: &str, min_len: usize) -> Option<SecretString> {
         let value = self.raw(name)?;
         if value.len() < min_len {
             self.problems.push(format!(
@@ -148,7 +104,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             ));
             return None;
         }
-        Some(SecretText::new(value))
+        Some(SecretString::new(value))
     }
 }
 
@@ -200,14 +156,14 @@ impl Settings {
             }
         };
         let tenancy_id = r.raw("PASSLOCK_TENANCY_ID").unwrap_or_else(|| DEV_TENANCY_ID.to_owned());
-        let api_key = SecretText::new(r.raw("PASSLOCK_API_KEY").unwrap_or_else(|| DEV_API_KEY.to_owned()));
+        let api_key = SecretString::new(r.raw("PASSLOCK_API_KEY").unwrap_or_else(|| DEV_API_KEY.to_owned()));
         let smtp_url = match r.raw("SMTP_URL") {
             None => Some(None),
             Some(v) => r
                 .parse("SMTP_URL", &v, "smtp://host:port or smtps://user:pass@host", |v| {
                     Url::parse(v).ok().filter(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some())
                 })
-                .map(|_| Some(SecretText::new(v))),
+                .map(|_| Some(SecretString::new(v))),
         };
         let mail_from =
             r.parse("MAIL_FROM", "Demo <no-reply@localhost>", "a sender such as Demo <no-reply@example.com>", |v| {

@@ -8,6 +8,7 @@ import { after, before, describe } from "node:test";
 import { codeFor, latestMessage, startApp } from "../support/app.js";
 import { journey } from "../support/steps.js";
 import { launchBrowser, newPage, shot } from "../support/browser.js";
+import { pageHelpers } from "../support/page.js";
 
 const OLD_EMAIL = "jane@example.com";
 const NEW_EMAIL = "jane.doe@example.net";
@@ -17,28 +18,7 @@ let app;
 let browser;
 let page;
 
-/** The text of the page's main content. */
-async function mainText() {
-  return page.locator("main").innerText();
-}
-
-async function h1() {
-  return (await page.locator("main h1").innerText()).trim();
-}
-
-/** Clicks and waits until the browser has loaded `path`, saying where it is if it did not. */
-async function clickTo(locator, path) {
-  await locator.click();
-  try {
-    await page.waitForURL((url) => url.pathname === path);
-  } catch {
-    throw new Error(`expected to land on ${path}, but the browser is on ${page.url()}:\n${await mainText()}`);
-  }
-}
-
-function button(name) {
-  return page.locator("main").getByRole("button", { name, exact: true });
-}
+const { mainText, h1, clickTo, button, assertAccountPage } = pageHelpers(() => page, { name: NAME });
 
 /** Asserts the page is the code page for `heading`, sent to the masked address. */
 async function assertCodePage(heading, masked) {
@@ -48,18 +28,6 @@ async function assertCodePage(heading, masked) {
   assert.ok(await button("Continue").isVisible(), "a Continue button");
   assert.ok(await button("Send a new code").isVisible(), "a Send a new code button");
   assert.ok(await button("Cancel").isVisible(), "a Cancel button");
-}
-
-/** Asserts the account page shows this person, signed in. */
-async function assertAccountPage(email) {
-  assert.equal(new URL(page.url()).pathname, "/account");
-  assert.equal(await h1(), "Your account");
-  const details = page.locator("main dl.details");
-  assert.equal(await details.locator("dt:has-text('Name') + dd").innerText(), NAME);
-  const shownEmail = await details.locator("dt:has-text('Email') + dd").innerText();
-  assert.match(shownEmail, new RegExp(`^${email.replace(/\./g, "\\.")}\\s+verified$`));
-  assert.equal(await page.locator("header nav a[href='/account']").innerText(), email, "the header names the account");
-  assert.ok(await page.locator("header").getByRole("button", { name: "Sign out" }).isVisible(), "a Sign out button");
 }
 
 const { step, failed } = journey((name) => shot(page, name));
@@ -92,7 +60,7 @@ describe("email-code flows", () => {
     const code = await codeFor(page, OLD_EMAIL, { subject: "Confirm your email address" });
     await page.getByLabel("Code").fill(code);
     await clickTo(button("Continue"), "/account");
-    await assertAccountPage(OLD_EMAIL);
+    await assertAccountPage(OLD_EMAIL, { signOutButton: true });
     await shot(page, "signup-account");
   });
 
@@ -131,7 +99,7 @@ describe("email-code flows", () => {
 
     await page.getByLabel("Code").fill(code);
     await clickTo(button("Continue"), "/account");
-    await assertAccountPage(OLD_EMAIL);
+    await assertAccountPage(OLD_EMAIL, { signOutButton: true });
     await shot(page, "login-account");
   });
 
@@ -150,7 +118,7 @@ describe("email-code flows", () => {
     await page.getByLabel("Code").fill(code);
     await clickTo(button("Continue"), "/account");
     assert.equal(await page.locator("main p.notice[role=status]").innerText(), "Your email address was changed.");
-    await assertAccountPage(NEW_EMAIL);
+    await assertAccountPage(NEW_EMAIL, { signOutButton: true });
     await shot(page, "change-email-account");
 
     // The notice shows once.

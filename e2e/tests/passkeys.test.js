@@ -9,6 +9,7 @@ import { after, before, describe } from "node:test";
 import { codeFor, latestMessage, startApp } from "../support/app.js";
 import { journey } from "../support/steps.js";
 import { launchBrowser, newPage, screenshotSeries } from "../support/browser.js";
+import { pageHelpers } from "../support/page.js";
 
 const shot = screenshotSeries("passkeys-");
 
@@ -29,39 +30,7 @@ let oldCredential = null;
 /** Another browser signed in to the account when it is recovered. */
 let otherDevice = null;
 
-/** The text of the page's main content. */
-async function mainText() {
-  return page.locator("main").innerText();
-}
-
-async function h1() {
-  return (await page.locator("main h1").innerText()).trim();
-}
-
-/** What the passkey script last wrote in the page's status line ("" if nothing). */
-async function passkeyStatus() {
-  const status = page.locator("main [data-passkey-status]");
-  return (await status.count()) ? (await status.innerText()).trim() : "";
-}
-
-/** Clicks and waits until the browser has loaded `path`, saying where it is if it did not. */
-async function clickTo(locator, path) {
-  await locator.click();
-  try {
-    await page.waitForURL((url) => url.pathname === path);
-  } catch {
-    const status = await passkeyStatus().catch(() => "");
-    throw new Error(
-      `expected to land on ${path}, but the browser is on ${page.url()}` +
-        (status ? ` (passkey status: "${status}")` : "") +
-        `:\n${await mainText()}`,
-    );
-  }
-}
-
-function button(name) {
-  return page.locator("main").getByRole("button", { name, exact: true });
-}
+const { mainText, h1, passkeyStatus, clickTo, button, assertAccountPage } = pageHelpers(() => page, { name: NAME });
 
 async function signOut() {
   await clickTo(page.locator("header").getByRole("button", { name: "Sign out" }), "/");
@@ -145,16 +114,6 @@ function appTimesBetween(from, to) {
   return [...times];
 }
 
-/** Asserts the account page shows this person, signed in. */
-async function assertAccountPage() {
-  assert.equal(new URL(page.url()).pathname, "/account");
-  assert.equal(await h1(), "Your account");
-  const details = page.locator("main dl.details");
-  assert.equal(await details.locator("dt:has-text('Name') + dd").innerText(), NAME);
-  assert.match(await details.locator("dt:has-text('Email') + dd").innerText(), /^sam@example\.org\s+verified$/);
-  assert.equal(await page.locator("header nav a[href='/account']").innerText(), EMAIL, "the header names the account");
-}
-
 const { step, failed } = journey((name) => shot(page, name));
 
 describe("passkey flows", () => {
@@ -198,7 +157,7 @@ describe("passkey flows", () => {
     const code = await codeFor(page, EMAIL, { subject: "Confirm your email address" });
     await page.getByLabel("Code").fill(code);
     await clickTo(button("Continue"), "/account");
-    await assertAccountPage();
+    await assertAccountPage(EMAIL);
 
     // No passkey yet: the page invites to add one.
     assert.equal(await page.locator("main ul.passkeys").count(), 0, "no passkey list yet");
@@ -217,7 +176,7 @@ describe("passkey flows", () => {
       throw new Error(`no notice after "Add a passkey"; passkey status: "${await passkeyStatus()}"`);
     }
     assert.equal(await notice.innerText(), "Your passkey was added. You can use it to sign in next time.");
-    await assertAccountPage();
+    await assertAccountPage(EMAIL);
     assert.equal(await page.locator("main .invite").count(), 0, "no invitation once there is a passkey");
     const listed = await listedPasskeys();
     assert.equal(listed.length, 1, "one passkey listed");
@@ -254,7 +213,7 @@ describe("passkey flows", () => {
     const before = Date.now();
     await clickTo(button("Sign in with a passkey"), "/account");
     assert.equal(starts.count, 2, "the autofill's sign-in and the button's: the button signed in");
-    await assertAccountPage();
+    await assertAccountPage(EMAIL);
     const listed = await listedPasskeys();
     assert.equal(listed.length, 1);
     const usedAt = appTimesBetween(before, Date.now());
@@ -281,7 +240,7 @@ describe("passkey flows", () => {
       throw new Error(`the autofill did not sign in; on ${page.url()}, passkey status: "${await passkeyStatus()}"`);
     }
     assert.equal(starts.count, 1, "one sign-in, the autofill's, with no click");
-    await assertAccountPage();
+    await assertAccountPage(EMAIL);
   });
 
   step("lose the device, then recover the account with an emailed code", async () => {
@@ -337,7 +296,7 @@ describe("passkey flows", () => {
       await page.locator("main p.notice[role=status]").innerText(),
       "Your new passkey is ready and you are signed in.",
     );
-    await assertAccountPage();
+    await assertAccountPage(EMAIL);
     const listed = await listedPasskeys();
     assert.deepEqual(
       listed.map((p) => p.name),

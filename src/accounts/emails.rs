@@ -3,7 +3,7 @@
 
 use maud::html;
 
-use crate::challenges::model::EmailAddress;
+use crate::domain::EmailAddress;
 use crate::mail::{OutgoingEmail, template};
 
 struct Notice<'a> {

@@ -8,47 +8,81 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
 use super::emails;
-use super::users::{AccountError, AccountId, DisplayName, Users};
-use crate::challenges::model::{
-    Challenge, ChallengeId, Code, EmailAddress, NewChallenge, Purpose, RecipientName, Secret, UserId,
-};
+use super::users::{AccountError, Users};
+use crate::challenges::model::{Challenge, ChallengeId, Code, NewChallenge, Purpose, RecipientName, Secret, UserId};
 use crate::client::{ChallengeClient, ClientError};
 use crate::clock::Clock;
+use crate::domain::{AccountId, DisplayName, EmailAddress};
 use crate::mail::{Mailer, OutgoingEmail};
 
 /// How long before another code may be asked for.
 pub const RESEND_COOLDOWN: Duration = Duration::from_secs(30);
 
+/// The app's four purposes. Each is a wire [`Purpose`] checked when the crate compiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowPurpose {
+    Signup,
+    Login,
+    EmailChange,
+    AccountRecovery,
+}
+
+impl FlowPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Signup => "signup",
+            Self::Login => "login",
+            Self::EmailChange => "email-change",
+            Self::AccountRecovery => "account-recovery",
+        }
+    }
+}
+
+impl From<FlowPurpose> for Purpose {
+    fn from(purpose: FlowPurpose) -> Self {
+        const SIGNUP: Purpose = Purpose::from_static("signup");
+        const LOGIN: Purpose = Purpose::from_static("login");
+        const EMAIL_CHANGE: Purpose = Purpose::from_static("email-change");
+        const ACCOUNT_RECOVERY: Purpose = Purpose::from_static("account-recovery");
+        match purpose {
+            FlowPurpose::Signup => SIGNUP,
+            FlowPurpose::Login => LOGIN,
+            FlowPurpose::EmailChange => EMAIL_CHANGE,
+            FlowPurpose::AccountRecovery => ACCOUNT_RECOVERY,
+        }
+    }
+}
+
 /// What the person set out to do; kept in the server-side session while the code is pending.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Flow {
-    Signup { email: String, name: String },
-    Login { email: String },
-    EmailChange { account: AccountId, new_email: String },
-    Recovery { email: String },
+    Signup { email: EmailAddress, name: DisplayName },
+    Login { email: EmailAddress },
+    EmailChange { account: AccountId, new_email: EmailAddress },
+    Recovery { email: EmailAddress },
 }
 
 impl Flow {
-    pub fn purpose(&self) -> &'static str {
+    pub fn purpose(&self) -> FlowPurpose {
         match self {
-            Self::Signup { .. } => "signup",
-            Self::Login { .. } => "login",
-            Self::EmailChange { .. } => "email-change",
-            Self::Recovery { .. } => "account-recovery",
+            Self::Signup { .. } => FlowPurpose::Signup,
+            Self::Login { .. } => FlowPurpose::Login,
+            Self::EmailChange { .. } => FlowPurpose::EmailChange,
+            Self::Recovery { .. } => FlowPurpose::AccountRecovery,
         }
     }
 
     /// The address the code goes to.
-    pub fn email(&self) -> Result<EmailAddress, FlowError> {
-        let raw = match self {
+    pub fn email(&self) -> &EmailAddress {
+        match self {
             Self::Signup { email, .. } | Self::Login { email } | Self::Recovery { email } => email,
             Self::EmailChange { new_email, .. } => new_email,
-        };
-        EmailAddress::parse(raw).map_err(|e| FlowError::Invalid(e.0))
+        }
     }
 
     /// Where "start over" leads.
@@ -86,8 +120,8 @@ pub enum Completed {
 pub enum FlowError {
     #[error("{0}")]
     Invalid(String),
-    #[error("Please wait {0} seconds before asking for another code.")]
-    RateLimited(u64),
+    #[error("Please wait {retry_after_seconds} seconds before asking for another code.")]
+    RateLimited { retry_after_seconds: u64 },
     #[error("We could not send the email. Please try again in a moment.")]
     SendFailed,
     #[error("That code is not right. {0} attempts left.")]
@@ -111,7 +145,7 @@ pub enum FlowError {
 impl From<ClientError> for FlowError {
     fn from(err: ClientError) -> Self {
         match err {
-            ClientError::ChallengeRateLimited { retry_after } => Self::RateLimited(retry_after),
+            ClientError::ChallengeRateLimited { retry_after_seconds } => Self::RateLimited { retry_after_seconds },
             ClientError::ChallengeExpired => Self::Expired,
             ClientError::ChallengeAttemptsExceeded => Self::AttemptsExceeded,
             ClientError::InvalidChallenge | ClientError::NotFound => Self::Gone,
@@ -146,59 +180,59 @@ pub struct Flows {
     max_attempts: u32,
 }
 
+/// What the flows are built from.
+pub struct FlowParts {
+    pub client: Arc<dyn ChallengeClient>,
+    pub users: Users,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Clock,
+    /// The app's public origin, for the links in notices.
+    pub base_url: Url,
+    /// The service's attempts per challenge, to say how many are left.
+    pub max_attempts: u32,
+}
+
 impl Flows {
-    pub fn new(
-        client: Arc<dyn ChallengeClient>,
-        users: Users,
-        mailer: Arc<dyn Mailer>,
-        clock: Clock,
-        base_url: &str,
-        max_attempts: u32,
-    ) -> Self {
-        let base_url = base_url.trim_end_matches('/').to_owned();
-        Self { client, users, mailer, clock, base_url, max_attempts }
-    }
-
-    pub fn mailer(&self) -> &Arc<dyn Mailer> {
-        &self.mailer
-    }
-
-    pub fn base_url(&self) -> &str {
-        &self.base_url
+    pub fn new(parts: FlowParts) -> Self {
+        let FlowParts { client, users, mailer, clock, base_url, max_attempts } = parts;
+        Self { client, users, mailer, clock, base_url: origin(&base_url), max_attempts }
     }
 
     /// Creates the challenge for `flow` and sends its email.
+    #[tracing::instrument(skip_all, fields(purpose = flow.purpose().as_str()))]
     pub async fn start(&self, flow: Flow) -> Result<Pending, FlowError> {
-        let email = flow.email()?;
-        let purpose = Purpose::parse(flow.purpose()).map_err(|e| FlowError::Invalid(e.0))?;
-        let mut request =
-            NewChallenge { invalidate_others: true, send_email: false, ..NewChallenge::new(email.clone(), purpose) };
+        let email = flow.email();
+        let mut request = NewChallenge {
+            invalidate_others: true,
+            send_email: false,
+            ..NewChallenge::new(email.clone(), flow.purpose().into())
+        };
         let delivery = match &flow {
             Flow::Signup { name, .. } => {
-                request.name = RecipientName::parse(name).ok().flatten();
-                match self.users.find_by_email(&email).await? {
-                    Some(_) => Delivery::Notice(emails::signup_attempt_on_existing_account(&email, &self.base_url)),
+                request.name = recipient_name(name);
+                match self.users.find_by_email(email).await? {
+                    Some(_) => Delivery::Notice(emails::signup_attempt_on_existing_account(email, &self.base_url)),
                     None => Delivery::Code,
                 }
             }
-            Flow::Login { .. } | Flow::Recovery { .. } => match self.users.find_by_email(&email).await? {
+            Flow::Login { .. } | Flow::Recovery { .. } => match self.users.find_by_email(email).await? {
                 Some(user) => {
                     // The code goes to the address the account proved, not to what was typed.
                     request.email = user.email.clone();
                     request.user_id = Some(subject_of(user.id));
-                    request.name = RecipientName::parse(&user.name).ok().flatten();
+                    request.name = recipient_name(&user.name);
                     Delivery::Code
                 }
-                None => Delivery::Notice(emails::no_account(&email, &self.base_url)),
+                None => Delivery::Notice(emails::no_account(email, &self.base_url)),
             },
             Flow::EmailChange { account, .. } => {
                 let user = self.users.find(*account).await?.ok_or(FlowError::Gone)?;
                 request.user_id = Some(subject_of(*account));
-                request.name = RecipientName::parse(&user.name).ok().flatten();
+                request.name = recipient_name(&user.name);
                 // Saying "taken" here would let any signed-in user test addresses for accounts.
-                match self.users.find_by_email(&email).await? {
+                match self.users.find_by_email(email).await? {
                     Some(owner) if owner.id != *account => {
-                        Delivery::Notice(emails::email_change_to_existing_account(&email, &self.base_url))
+                        Delivery::Notice(emails::email_change_to_existing_account(email, &self.base_url))
                     }
                     _ => Delivery::Code,
                 }
@@ -206,17 +240,12 @@ impl Flows {
         };
         let created = self.client.create(&request).await?;
         let message = match delivery {
-            Delivery::Code => OutgoingEmail {
-                to: created.challenge.email.clone(),
-                subject: created.message.subject,
-                html: created.message.html,
-                text: created.message.text,
-            },
+            Delivery::Code => created.message.addressed_to(created.challenge.email.clone()),
             Delivery::Notice(notice) => notice,
         };
         let challenge_id = created.challenge.challenge_id;
         if let Err(err) = self.mailer.send(&message).await {
-            tracing::error!(error = %err, purpose = flow.purpose(), "could not send the flow's email");
+            tracing::error!(error = %err, "could not send the flow's email");
             // Leave nothing half done: a challenge whose email never left is useless.
             if let Err(err) = self.client.delete(&challenge_id).await {
                 tracing::warn!(error = %err, "could not delete the unsent challenge; it will expire");
@@ -229,17 +258,16 @@ impl Flows {
 
     /// A new code for the same flow; the old one stops working.
     pub async fn resend(&self, pending: &Pending) -> Result<Pending, FlowError> {
-        let wait_ms = pending.resend_after - self.clock.now_ms();
-        if wait_ms > 0 {
-            return Err(FlowError::RateLimited(((wait_ms + 999) / 1000) as u64));
+        match self.resend_wait(pending) {
+            0 => self.start(pending.flow.clone()).await,
+            retry_after_seconds => Err(FlowError::RateLimited { retry_after_seconds }),
         }
-        self.start(pending.flow.clone()).await
     }
 
-    /// Seconds until resend is allowed (0: now).
+    /// Seconds until resend is allowed (0: now), rounded up.
     pub fn resend_wait(&self, pending: &Pending) -> u64 {
         let wait_ms = pending.resend_after - self.clock.now_ms();
-        if wait_ms > 0 { ((wait_ms + 999) / 1000) as u64 } else { 0 }
+        u64::try_from(wait_ms).map_or(0, |ms| ms.div_ceil(1000))
     }
 
     /// The pending challenge as the service sees it, to show where the code went.
@@ -253,6 +281,7 @@ impl Flows {
 
     /// Checks the code, then that the challenge is the one this flow expects, then completes
     /// the flow. Counts a wrong code in `pending`.
+    #[tracing::instrument(skip_all, fields(purpose = pending.flow.purpose().as_str()))]
     pub async fn verify(&self, pending: &mut Pending, code: &str) -> Result<Completed, FlowError> {
         let code = Code::new(code.trim().to_owned());
         let verified = match self.client.verify(&pending.challenge_id, &pending.secret, &code).await {
@@ -267,31 +296,30 @@ impl Flows {
     }
 
     async fn complete(&self, flow: &Flow, verified: &Challenge) -> Result<Completed, FlowError> {
-        let email = flow.email()?;
-        if verified.purpose.as_str() != flow.purpose() || verified.email.normalized() != email.normalized() {
+        let email = flow.email();
+        if verified.purpose != Purpose::from(flow.purpose()) || verified.email.normalized() != email.normalized() {
             return Err(FlowError::Mismatch);
         }
         match flow {
             Flow::Signup { name, .. } => {
-                let name = DisplayName::parse(name).map_err(|e| FlowError::Invalid(e.0))?;
-                let user = self.users.create_verified(&email, &name).await?;
+                let user = self.users.create_verified(email, name).await?;
                 Ok(Completed::SignedIn(user.id))
             }
             Flow::Login { .. } => {
-                let user = self.users.find_by_email(&email).await?.ok_or(FlowError::Gone)?;
+                let user = self.users.find_by_email(email).await?.ok_or(FlowError::Gone)?;
                 expect_subject(verified, user.id)?;
                 Ok(Completed::SignedIn(user.id))
             }
             Flow::Recovery { .. } => {
-                let user = self.users.find_by_email(&email).await?.ok_or(FlowError::Gone)?;
+                let user = self.users.find_by_email(email).await?.ok_or(FlowError::Gone)?;
                 expect_subject(verified, user.id)?;
                 Ok(Completed::Recovered(user.id))
             }
             Flow::EmailChange { account, .. } => {
                 expect_subject(verified, *account)?;
                 let user = self.users.find(*account).await?.ok_or(FlowError::Gone)?;
-                self.users.change_email(*account, &email).await?;
-                let notice = emails::email_changed(&user.email, &email, &self.base_url);
+                self.users.change_email(*account, email).await?;
+                let notice = emails::email_changed(&user.email, email, &self.base_url);
                 if let Err(err) = self.mailer.send(&notice).await {
                     tracing::error!(error = %err, "could not send the email-change notice to the old address");
                 }
@@ -301,6 +329,7 @@ impl Flows {
     }
 
     /// Abandons the pending code.
+    #[tracing::instrument(skip_all, fields(purpose = pending.flow.purpose().as_str()))]
     pub async fn cancel(&self, pending: &Pending) -> Result<(), FlowError> {
         Ok(self.client.delete(&pending.challenge_id).await?)
     }
@@ -309,6 +338,16 @@ impl Flows {
 /// The challenge's `userId` for an account.
 fn subject_of(account: AccountId) -> UserId {
     UserId::parse(&account.to_string()).expect("a UUID is a valid userId")
+}
+
+/// A display name fits the rules of a recipient name, so the greeting always has it.
+fn recipient_name(name: &DisplayName) -> Option<RecipientName> {
+    RecipientName::parse(name.as_str()).ok().flatten()
+}
+
+/// `http://localhost:8080`: the origin without the trailing slash `Url` keeps.
+pub fn origin(url: &Url) -> String {
+    url.as_str().trim_end_matches('/').to_owned()
 }
 
 fn expect_subject(verified: &Challenge, account: AccountId) -> Result<(), FlowError> {

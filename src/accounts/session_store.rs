@@ -16,14 +16,13 @@ use std::collections::HashMap;
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
 use anyhow::Context;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
+use sqlx::SqliteConnection;
 
-use super::users::AccountId;
-use crate::challenges::generate;
+use super::recovery::RecoveryGrant;
 use crate::clock::Clock;
 use crate::db::Database;
+use crate::domain::{AccountId, random_token};
 
 /// The session-state entry that holds the signed-in user's id (JSON-encoded, as actix-session
 /// stores every value); it is mirrored into `sessions.user_id`.
@@ -51,10 +50,11 @@ impl SqliteSessionStore {
         Self { db, clock }
     }
 
-    /// Ends every session of a user ("sign out everywhere"); returns how many rows went.
-    pub async fn delete_all_for_user(&self, user_id: &str) -> sqlx::Result<u64> {
+    /// Ends every session of an account ("sign out everywhere"), inside the caller's write;
+    /// returns how many rows went.
+    pub async fn end_all_of(conn: &mut SqliteConnection, account: AccountId) -> sqlx::Result<u64> {
         let deleted =
-            sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user_id).execute(self.db.writer()).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(account.to_string()).execute(conn).await?;
         Ok(deleted.rows_affected())
     }
 
@@ -190,14 +190,6 @@ impl Row {
     }
 }
 
-/// What a recovery session may do: enrol a passkey for `account`, until `expires_at` (epoch ms).
-/// Kept in the session state under [`RECOVERY_KEY`].
-#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
-pub struct RecoveryGrant {
-    pub account: AccountId,
-    pub expires_at: i64,
-}
-
 /// The account of the session's recovery grant, if it has one.
 fn recovered_account(session_state: &SessionState) -> anyhow::Result<Option<String>> {
     session_state
@@ -208,10 +200,7 @@ fn recovered_account(session_state: &SessionState) -> anyhow::Result<Option<Stri
 }
 
 fn new_session_key() -> SessionKey {
-    URL_SAFE_NO_PAD
-        .encode(generate::key_bytes(KEY_BYTES))
-        .try_into()
-        .expect("a 64-character key is far below the session key limit")
+    random_token(KEY_BYTES).try_into().expect("a 64-character key is far below the session key limit")
 }
 
 fn key_hash(key: &SessionKey) -> Vec<u8> {
@@ -266,6 +255,12 @@ mod tests {
 
     fn same_key(key: &SessionKey) -> SessionKey {
         key.as_ref().to_owned().try_into().unwrap()
+    }
+
+    /// Signs `user_id` out everywhere, as recovery does.
+    async fn end_all(db: &Database, user_id: &str) -> u64 {
+        let mut conn = db.writer().acquire().await.unwrap();
+        SqliteSessionStore::end_all_of(&mut conn, AccountId::parse(user_id).unwrap()).await.unwrap()
     }
 
     async fn count(db: &Database) -> i64 {
@@ -376,7 +371,7 @@ mod tests {
         let stolen = f.store.save(user_state(USER_A), &TTL).await.unwrap();
         // A request loaded the session, then the owner signed out everywhere, then the
         // request's response saves what it loaded.
-        f.store.delete_all_for_user(USER_A).await.unwrap();
+        end_all(&f.db, USER_A).await;
         let key = f.store.update(same_key(&stolen), user_state(USER_A), &TTL).await.unwrap();
 
         assert_eq!(f.store.load(&key).await.unwrap(), Some(SessionState::new()));
@@ -416,7 +411,7 @@ mod tests {
         let recovering = f.store.save(HashMap::from([(RECOVERY_KEY.to_owned(), grant)]), &TTL).await.unwrap();
         assert_eq!(stored_user_id(&f.db, &recovering).await.as_deref(), Some(USER_A));
 
-        f.store.delete_all_for_user(USER_A).await.unwrap();
+        end_all(&f.db, USER_A).await;
 
         assert_eq!(f.store.load(&recovering).await.unwrap(), None);
     }
@@ -441,7 +436,7 @@ mod tests {
         let b = f.store.save(user_state(USER_B), &TTL).await.unwrap();
         let anonymous = f.store.save(state(&[]), &TTL).await.unwrap();
 
-        assert_eq!(f.store.delete_all_for_user(USER_A).await.unwrap(), 2);
+        assert_eq!(end_all(&f.db, USER_A).await, 2);
         assert_eq!(f.store.load(&a1).await.unwrap(), None);
         assert_eq!(f.store.load(&a2).await.unwrap(), None);
         assert!(f.store.load(&b).await.unwrap().is_some());

@@ -1,70 +1,15 @@
 //! Accounts: one per email address (compared case-insensitively), identified by a UUID that is
 //! also the WebAuthn user handle.
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-
-use crate::challenges::model::{EmailAddress, InvalidInput};
 use crate::clock::Clock;
 use crate::db::Database;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct AccountId(uuid::Uuid);
-
-impl AccountId {
-    fn random() -> Self {
-        Self(uuid::Builder::from_random_bytes(rand::random()).into_uuid())
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        uuid::Uuid::parse_str(raw).ok().map(Self)
-    }
-
-    pub fn as_uuid(&self) -> uuid::Uuid {
-        self.0
-    }
-}
-
-impl From<uuid::Uuid> for AccountId {
-    fn from(uuid: uuid::Uuid) -> Self {
-        Self(uuid)
-    }
-}
-
-impl fmt::Display for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
-}
-
-/// What the account holder is called: 1–128 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DisplayName(String);
-
-impl DisplayName {
-    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(InvalidInput("Enter your name.".into()));
-        }
-        if name.chars().count() > 128 || name.chars().any(char::is_control) {
-            return Err(InvalidInput("Your name must be at most 128 characters, on one line.".into()));
-        }
-        Ok(Self(name.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+use crate::domain::{AccountId, DisplayName, EmailAddress};
 
 #[derive(Debug, Clone)]
 pub struct User {
     pub id: AccountId,
     pub email: EmailAddress,
-    pub name: String,
+    pub name: DisplayName,
     pub email_verified_at: Option<i64>,
     pub created_at: i64,
 }
@@ -93,7 +38,7 @@ impl Row {
         Ok(User {
             id: AccountId::parse(&self.id).ok_or_else(|| corrupt("id"))?,
             email: EmailAddress::parse(&self.email).map_err(|_| corrupt("email"))?,
-            name: self.name,
+            name: DisplayName::parse(&self.name).map_err(|_| corrupt("name"))?,
             email_verified_at: self.email_verified_at,
             created_at: self.created_at,
         })
@@ -152,13 +97,7 @@ impl Users {
         .execute(self.db.writer())
         .await
         .map_err(|err| if is_unique_violation(&err) { AccountError::EmailTaken } else { err.into() })?;
-        Ok(User {
-            id,
-            email: email.clone(),
-            name: name.as_str().to_owned(),
-            email_verified_at: Some(now),
-            created_at: now,
-        })
+        Ok(User { id, email: email.clone(), name: name.clone(), email_verified_at: Some(now), created_at: now })
     }
 
     /// Moves the account to a newly proven address.

@@ -35,8 +35,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use mailbox::challenges::ChallengeService;
-use mailbox::challenges::model::{EmailAddress, NewChallenge, Purpose};
+use mailbox::challenges::model::{NewChallenge, Purpose};
 use mailbox::challenges::tenancy::AuthorizedTenancy;
+use mailbox::domain::EmailAddress;
 use mailbox::settings::{DEV_API_KEY, DEV_TENANCY_ID, Settings};
 use mailbox::startup::Application;
 use reqwest::StatusCode;

@@ -5,17 +5,18 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use futures_util::StreamExt;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::engine::ChallengeService;
 use super::error::ChallengeError;
 use super::model::{
-    ChallengeId, Code, CreatedChallenge, EmailAddress, InvalidInput, Metadata, NewChallenge, Purpose, RecipientName,
-    Secret, UserId,
+    ChallengeId, Code, CreatedChallenge, Metadata, NewChallenge, Purpose, RecipientName, Secret, UserId,
 };
 use super::tenancy::AuthorizedTenancy;
+use super::wire::{ErrorTag, Nothing, Tagged, WireError, Wrapped, tag};
+use crate::domain::{EmailAddress, InvalidInput};
 
 /// Larger bodies are refused before they are read in full.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -38,19 +39,19 @@ impl ResponseError for ChallengeError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        let body = match (self.tag(), self) {
-            (Some(tag), Self::RateLimited { retry_after_seconds }) => {
-                response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
-                json!({ "_tag": tag, "message": self.to_string(), "retryAfterSeconds": retry_after_seconds })
-            }
-            (Some(tag), _) => json!({ "_tag": tag, "message": self.to_string() }),
-            (None, _) => {
-                // Logged here with its cause, shown to the client without it.
-                tracing::error!(error = ?self, "challenge service failed");
-                json!({ "message": "The challenge service failed. Try again later." })
-            }
+        let Some(tag) = self.tag() else {
+            // Logged here with its cause, shown to the client without it.
+            tracing::error!(error = ?self, "challenge service failed");
+            return response.json(json!({ "message": "The challenge service failed. Try again later." }));
         };
-        response.json(body)
+        let retry_after_seconds = match self {
+            Self::RateLimited { retry_after_seconds } => Some(*retry_after_seconds),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after_seconds {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(WireError { tag: tag.as_str().to_owned(), message: self.to_string(), retry_after_seconds })
     }
 }
 
@@ -67,10 +68,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The answer for a path that is none of the API's routes.
 pub async fn unknown_route() -> HttpResponse {
-    HttpResponse::NotFound().json(json!({
-        "_tag": "@error/NotFound",
-        "message": "No such endpoint. The API serves /{tenancyId}/challenges, /{tenancyId}/challenges/verify and /{tenancyId}/challenges/{challengeId}.",
-    }))
+    HttpResponse::NotFound().json(WireError {
+        tag: ErrorTag::NotFound.as_str().to_owned(),
+        message: "No such endpoint. The API serves /{tenancyId}/challenges, /{tenancyId}/challenges/verify and /{tenancyId}/challenges/{challengeId}.".to_owned(),
+        retry_after_seconds: None,
+    })
 }
 
 async fn authorize(service: &ChallengeService, req: &HttpRequest) -> Result<AuthorizedTenancy, ChallengeError> {
@@ -131,23 +133,6 @@ async fn read_body(mut payload: web::Payload) -> Result<Vec<u8>, ChallengeError>
     Ok(body)
 }
 
-/// A readable challenge with its `_tag`, as get and verify show it.
-#[derive(Serialize)]
-struct Tagged<'a, T> {
-    #[serde(rename = "_tag")]
-    tag: &'static str,
-    #[serde(flatten)]
-    inner: &'a T,
-}
-
-/// `{"_tag": ..., "challenge": ...}`, as create and verify answer.
-#[derive(Serialize)]
-struct Wrapped<'a, T> {
-    #[serde(rename = "_tag")]
-    tag: &'static str,
-    challenge: &'a T,
-}
-
 fn field<T>(result: Result<T, InvalidInput>) -> Result<T, ChallengeError> {
     result.map_err(|err| ChallengeError::BadRequest(err.0))
 }
@@ -201,13 +186,13 @@ async fn create(
     let tenancy = authorize(&service, &req).await?;
     let new = parse_json::<CreateBody>(&req, &read_body(body).await?)?.parse()?;
     let created: CreatedChallenge = service.create(&tenancy, new).await?;
-    Ok(HttpResponse::Created().json(Wrapped { tag: "ChallengeCreated", challenge: &created }))
+    Ok(HttpResponse::Created().json(Tagged::new(tag::CHALLENGE_CREATED, Wrapped { challenge: &created })))
 }
 
 async fn get(service: web::Data<ChallengeService>, req: HttpRequest) -> Result<HttpResponse, ChallengeError> {
     let tenancy = authorize(&service, &req).await?;
     let challenge = service.get(&tenancy, &challenge_id(&req)).await?;
-    Ok(HttpResponse::Ok().json(Tagged { tag: "Challenge", inner: &challenge }))
+    Ok(HttpResponse::Ok().json(Tagged::new(tag::CHALLENGE, &challenge)))
 }
 
 async fn verify(
@@ -218,12 +203,12 @@ async fn verify(
     let tenancy = authorize(&service, &req).await?;
     let VerifyBody { challenge_id, secret, code } = parse_json(&req, &read_body(body).await?)?;
     let challenge = service.verify(&tenancy, &challenge_id, &secret, &code).await?;
-    let readable = Tagged { tag: "Challenge", inner: &challenge };
-    Ok(HttpResponse::Ok().json(Wrapped { tag: "ChallengeVerified", challenge: &readable }))
+    let readable = Tagged::new(tag::CHALLENGE, &challenge);
+    Ok(HttpResponse::Ok().json(Tagged::new(tag::CHALLENGE_VERIFIED, Wrapped { challenge: readable })))
 }
 
 async fn delete(service: web::Data<ChallengeService>, req: HttpRequest) -> Result<HttpResponse, ChallengeError> {
     let tenancy = authorize(&service, &req).await?;
     service.delete(&tenancy, &challenge_id(&req)).await?;
-    Ok(HttpResponse::Accepted().json(json!({ "_tag": "ChallengeDeleted" })))
+    Ok(HttpResponse::Accepted().json(Tagged::new(tag::CHALLENGE_DELETED, Nothing {})))
 }

@@ -1,19 +1,19 @@
-//! The mailbox challenge engine: the policies of create, get, verify and delete.
+//! The mailbox challenge engine: the policies of create, get, verify and delete. It reaches
+//! the database only through [`ChallengeStore`], and mail only through the [`Mailer`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::ChallengeError;
-use super::hashing::{Hasher, same_hash};
+use super::hashing::Hasher;
 use super::model::{Challenge, ChallengeId, Code, CreatedChallenge, NewChallenge, Secret};
-use super::store::{self, ChallengeRow, PurgeBefore, Subject, Window};
+use super::policy::Policy;
+use super::store::{ChallengeRow, ChallengeStore, Limits, PurgeBefore, Window};
 use super::tenancy::{AuthorizedTenancy, Tenancies};
 use super::{generate, message};
 use crate::clock::Clock;
-use crate::db::Database;
-use crate::mail::{Mailer, OutgoingEmail};
-use crate::settings::Policy;
-use sqlx::SqliteConnection;
+use crate::domain::constant_time_eq;
+use crate::mail::Mailer;
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -22,28 +22,6 @@ fn millis(d: Duration) -> i64 {
 /// Whole seconds until `at`, rounded up so a client that waits that long is let through.
 fn seconds_until(at: i64, now: i64) -> u64 {
     u64::try_from((at - now + 999) / 1000).unwrap_or(0).max(1)
-}
-
-/// Seconds until this email may have another challenge, if it is limited now: by its recent
-/// creates or by its recent wrong codes, whichever frees later.
-async fn rate_limit_wait(
-    tx: &mut SqliteConnection,
-    policy: &Policy,
-    tenancy: &AuthorizedTenancy,
-    email_key: &str,
-    now: i64,
-) -> Result<Option<u64>, sqlx::Error> {
-    let (create_window, failure_window) = (millis(policy.create_window), millis(policy.failure_window));
-    let (by_creates, by_failures) = store::limiting_events(
-        tx,
-        tenancy,
-        email_key,
-        Window { since: now - create_window, limit: policy.create_limit },
-        Window { since: now - failure_window, limit: policy.failure_limit },
-    )
-    .await?;
-    let free_at = by_creates.map(|at| at + create_window).max(by_failures.map(|at| at + failure_window));
-    Ok(free_at.map(|at| seconds_until(at, now)))
 }
 
 /// A stored challenge with the values only its creator sees.
@@ -55,24 +33,35 @@ pub struct Issued {
 
 #[derive(Clone)]
 pub struct ChallengeService {
-    db: Database,
+    store: ChallengeStore,
+    tenancies: Tenancies,
     hasher: Hasher,
     clock: Clock,
     policy: Policy,
     mailer: Arc<dyn Mailer>,
-    tenancies: Tenancies,
+}
+
+/// What the engine is built from.
+pub struct Parts {
+    pub store: ChallengeStore,
+    pub tenancies: Tenancies,
+    pub hash_key: Vec<u8>,
+    pub clock: Clock,
+    pub policy: Policy,
+    pub mailer: Arc<dyn Mailer>,
 }
 
 impl ChallengeService {
-    pub fn new(db: Database, hash_key: &[u8], clock: Clock, policy: Policy, mailer: Arc<dyn Mailer>) -> Self {
-        let tenancies = Tenancies::new(db.clone(), clock.clone());
-        Self { db, hasher: Hasher::new(hash_key), clock, policy, mailer, tenancies }
+    pub fn new(parts: Parts) -> Self {
+        let Parts { store, tenancies, hash_key, clock, policy, mailer } = parts;
+        Self { store, tenancies, hasher: Hasher::new(&hash_key), clock, policy, mailer }
     }
 
     pub fn tenancies(&self) -> &Tenancies {
         &self.tenancies
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(tenancy = tenancy.id(), purpose = %new.purpose))]
     pub async fn create(
         &self,
         tenancy: &AuthorizedTenancy,
@@ -82,25 +71,18 @@ impl ChallengeService {
         let Issued { challenge, secret, code } = self.issue(tenancy, new).await?;
         let id = &challenge.challenge_id;
         let message = message::render(&challenge.purpose, name.as_ref(), &code, self.policy.ttl);
-        if send_email {
-            let email = OutgoingEmail {
-                to: challenge.email.clone(),
-                subject: message.subject.clone(),
-                html: message.html.clone(),
-                text: message.text.clone(),
-            };
-            if let Err(err) = self.mailer.send(&email).await {
-                // A code nobody received is useless: delete it. (The create still counts
-                // towards the rate limit, and challenges it invalidated stay invalidated.)
-                self.delete(tenancy, id).await?;
-                return Err(ChallengeError::Mail(err));
-            }
+        if send_email && let Err(err) = self.mailer.send(&message.clone().addressed_to(challenge.email.clone())).await {
+            // A code nobody received is useless: delete it. (The create still counts
+            // towards the rate limit, and challenges it invalidated stay invalidated.)
+            self.delete(tenancy, id).await?;
+            return Err(ChallengeError::Mail(err));
         }
         Ok(CreatedChallenge { challenge, secret, code, message })
     }
 
     /// Generates, hashes and stores a new challenge under the rate limits: everything create
     /// does but render and send its message.
+    #[tracing::instrument(level = "debug", skip_all, fields(tenancy = tenancy.id()))]
     pub async fn issue(&self, tenancy: &AuthorizedTenancy, new: NewChallenge) -> Result<Issued, ChallengeError> {
         let now = self.clock.now_ms();
         let challenge = Challenge {
@@ -119,46 +101,33 @@ impl ChallengeService {
             secret_hash: self.hasher.secret(id, &secret),
             code_hash: self.hasher.code(id, &code),
         };
-        let (owner, policy) = (tenancy.clone(), self.policy.clone());
-        let (limited, invalidate_others) = (!new.skip_rate_limit, new.invalidate_others);
-        let written = self
-            .db
-            .write(move |tx| {
-                Box::pin(async move {
-                    let c = &row.challenge;
-                    if limited {
-                        let email_key = c.email.normalized();
-                        if let Some(wait) = rate_limit_wait(tx, &policy, &owner, &email_key, now).await? {
-                            return Ok(Err(wait));
-                        }
-                        store::record_creation(tx, &owner, &email_key, now).await?;
-                    }
-                    if invalidate_others {
-                        let subject = match &c.user_id {
-                            Some(user) => Subject::User(user),
-                            None => Subject::Email(&c.email),
-                        };
-                        store::invalidate_others(tx, &owner, &c.purpose, subject).await?;
-                    }
-                    store::insert(tx, &owner, &row).await?;
-                    Ok(Ok(()))
-                })
-            })
-            .await?;
-        match written {
+        let limits = (!new.skip_rate_limit).then(|| self.limits(now));
+        match self.store.insert_new(tenancy, row, limits, new.invalidate_others, now).await? {
             Ok(()) => Ok(Issued { challenge, secret, code }),
-            Err(retry_after_seconds) => Err(ChallengeError::RateLimited { retry_after_seconds }),
+            Err(free_at) => Err(ChallengeError::RateLimited { retry_after_seconds: seconds_until(free_at, now) }),
+        }
+    }
+
+    /// The rate-limit windows that end now.
+    fn limits(&self, now: i64) -> Limits {
+        let window = |limit, length: Duration| Window { since: now - millis(length), limit, length: millis(length) };
+        Limits {
+            creates: window(self.policy.create_limit, self.policy.create_window),
+            failures: window(self.policy.failure_limit, self.policy.failure_window),
         }
     }
 
     /// A pending challenge, expired or not; never one that was used or deleted.
+    #[tracing::instrument(level = "debug", skip_all, fields(tenancy = tenancy.id(), challenge = %id))]
     pub async fn get(&self, tenancy: &AuthorizedTenancy, id: &ChallengeId) -> Result<Challenge, ChallengeError> {
-        match store::find(&self.db, tenancy, id).await? {
+        match self.store.find(tenancy, id).await? {
             Some(stored) if !stored.consumed => Ok(stored.challenge),
             _ => Err(ChallengeError::NotFound),
         }
     }
 
+    /// Secret and code are never recorded: only the tenancy and the challenge id.
+    #[tracing::instrument(level = "debug", skip_all, fields(tenancy = tenancy.id(), challenge = %id))]
     pub async fn verify(
         &self,
         tenancy: &AuthorizedTenancy,
@@ -168,11 +137,11 @@ impl ChallengeService {
     ) -> Result<Challenge, ChallengeError> {
         let now = self.clock.now_ms();
         let max_attempts = self.policy.max_attempts;
-        let Some(stored) = store::find(&self.db, tenancy, id).await? else {
+        let Some(stored) = self.store.find(tenancy, id).await? else {
             return Err(ChallengeError::InvalidChallenge);
         };
         // A wrong secret reveals nothing about the challenge and costs no attempt.
-        if stored.consumed || !same_hash(&stored.secret_hash, &self.hasher.secret(id, secret)) {
+        if stored.consumed || !constant_time_eq(&stored.secret_hash, &self.hasher.secret(id, secret)) {
             return Err(ChallengeError::InvalidChallenge);
         }
         if now >= stored.challenge.expires_at {
@@ -183,29 +152,12 @@ impl ChallengeService {
         }
         // The read above may be stale by the time we write; the conditional updates below
         // decide, and a loser is told why by a fresh read.
-        let owner = tenancy.clone();
-        if same_hash(&stored.code_hash, &self.hasher.code(id, code)) {
-            let challenge_id = id.clone();
-            let consumed = self
-                .db
-                .write(move |tx| {
-                    Box::pin(async move { store::consume(tx, &owner, &challenge_id, now, max_attempts).await })
-                })
-                .await?;
-            if consumed {
+        if constant_time_eq(&stored.code_hash, &self.hasher.code(id, code)) {
+            if self.store.consume(tenancy, id, now, max_attempts).await? {
                 return Ok(stored.challenge);
             }
         } else {
-            let challenge = stored.challenge.clone();
-            let counted = self
-                .db
-                .write(move |tx| {
-                    Box::pin(
-                        async move { store::count_failed_attempt(tx, &owner, &challenge, now, max_attempts).await },
-                    )
-                })
-                .await?;
-            match counted {
+            match self.store.count_failed_attempt(tenancy, &stored.challenge, now, max_attempts).await? {
                 Some(used) if used >= max_attempts => return Err(ChallengeError::ChallengeAttemptsExceeded),
                 Some(_) => return Err(ChallengeError::InvalidChallengeCode),
                 None => {}
@@ -221,7 +173,7 @@ impl ChallengeService {
         id: &ChallengeId,
         now: i64,
     ) -> Result<ChallengeError, sqlx::Error> {
-        Ok(match store::find(&self.db, tenancy, id).await? {
+        Ok(match self.store.find(tenancy, id).await? {
             None => ChallengeError::InvalidChallenge,
             Some(s) if s.consumed => ChallengeError::InvalidChallenge,
             Some(s) if now >= s.challenge.expires_at => ChallengeError::ChallengeExpired,
@@ -231,12 +183,13 @@ impl ChallengeService {
     }
 
     /// Deletes a challenge; deleting one that does not exist is not an error.
+    #[tracing::instrument(level = "debug", skip_all, fields(tenancy = tenancy.id(), challenge = %id))]
     pub async fn delete(&self, tenancy: &AuthorizedTenancy, id: &ChallengeId) -> Result<(), ChallengeError> {
-        let (owner, id) = (tenancy.clone(), id.clone());
-        Ok(self.db.write(move |tx| Box::pin(async move { store::delete(tx, &owner, &id).await })).await?)
+        Ok(self.store.delete(tenancy, id).await?)
     }
 
     /// Removes what is past retention; run in the background, and by tests directly.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn purge(&self) -> Result<u64, ChallengeError> {
         let now = self.clock.now_ms();
         let before = PurgeBefore {
@@ -244,7 +197,7 @@ impl ChallengeService {
             creations: now - millis(self.policy.create_window),
             failures: now - millis(self.policy.failure_window),
         };
-        Ok(store::purge(&self.db, before).await?)
+        Ok(self.store.purge(before).await?)
     }
 
     /// Purges every `every` until the process stops.

@@ -1,5 +1,7 @@
 //! Everything a challenge call can answer besides success, one variant per wire tag.
 
+use super::wire::ErrorTag;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ChallengeError {
     #[error("The API key is missing or wrong for this tenancy. Send `Authorization: Bearer <apiKey>`.")]
@@ -28,16 +30,16 @@ pub enum ChallengeError {
 
 impl ChallengeError {
     /// The `_tag` of the wire error; `None` for failures of the service itself.
-    pub fn tag(&self) -> Option<&'static str> {
+    pub fn tag(&self) -> Option<ErrorTag> {
         Some(match self {
-            Self::Forbidden => "@error/Forbidden",
-            Self::NotFound => "@error/NotFound",
-            Self::RateLimited { .. } => "@error/ChallengeRateLimited",
-            Self::InvalidChallenge => "@error/InvalidChallenge",
-            Self::InvalidChallengeCode => "@error/InvalidChallengeCode",
-            Self::ChallengeExpired => "@error/ChallengeExpired",
-            Self::ChallengeAttemptsExceeded => "@error/ChallengeAttemptsExceeded",
-            Self::BadRequest(_) | Self::BodyTooLarge => "@error/BadRequest",
+            Self::Forbidden => ErrorTag::Forbidden,
+            Self::NotFound => ErrorTag::NotFound,
+            Self::RateLimited { .. } => ErrorTag::ChallengeRateLimited,
+            Self::InvalidChallenge => ErrorTag::InvalidChallenge,
+            Self::InvalidChallengeCode => ErrorTag::InvalidChallengeCode,
+            Self::ChallengeExpired => ErrorTag::ChallengeExpired,
+            Self::ChallengeAttemptsExceeded => ErrorTag::ChallengeAttemptsExceeded,
+            Self::BadRequest(_) | Self::BodyTooLarge => ErrorTag::BadRequest,
             Self::Mail(_) | Self::Storage(_) => return None,
         })
     }

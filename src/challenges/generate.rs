@@ -2,8 +2,8 @@
 //! thread, seeded and periodically reseeded from the operating system, so a challenge costs no
 //! system call per character.
 
+use rand::Rng;
 use rand::distr::{Alphanumeric, Distribution, Uniform};
-use rand::{Rng, RngCore};
 
 use super::model::{ChallengeId, Code, Secret};
 
@@ -36,13 +36,6 @@ pub fn secret() -> Secret {
 pub fn code() -> Code {
     let n: u32 = rand::rng().random_range(0..1_000_000);
     Code::new(format!("{n:06}"))
-}
-
-/// A random key of `len` bytes, for generated server keys and API keys.
-pub fn key_bytes(len: usize) -> Vec<u8> {
-    let mut bytes = vec![0u8; len];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
 
 use super::model::{ChallengeId, Code, Secret};
 
@@ -40,14 +39,10 @@ impl Hasher {
     }
 }
 
-/// Compares two hashes in time that does not depend on where they differ.
-pub fn same_hash(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::constant_time_eq as same_hash;
 
     #[test]
     fn hashes_are_bound_to_key_role_and_challenge() {

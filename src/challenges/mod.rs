@@ -8,8 +8,11 @@ pub mod generate;
 pub mod hashing;
 pub mod message;
 pub mod model;
+pub mod policy;
 pub mod store;
 pub mod tenancy;
+pub mod wire;
 
 pub use engine::ChallengeService;
 pub use error::ChallengeError;
+pub use policy::Policy;

@@ -1,11 +1,13 @@
-//! The challenge tables. Each state change is one conditional statement, so that two requests
-//! at once cannot both win: the database decides, not a read followed by a write.
+//! The challenge tables, and the only code of the engine that reaches the database. Each state
+//! change is one conditional statement, so that two requests at once cannot both win: the
+//! database decides, not a read followed by a write.
 
 use sqlx::SqliteConnection;
 
-use super::model::{Challenge, ChallengeId, EmailAddress, Metadata, Purpose, UserId};
+use super::model::{Challenge, ChallengeId, Metadata, Purpose, UserId};
 use super::tenancy::AuthorizedTenancy;
 use crate::db::Database;
+use crate::domain::EmailAddress;
 
 /// A challenge row as stored, with what verification needs.
 pub struct StoredChallenge {
@@ -24,7 +26,7 @@ pub struct ChallengeRow {
 }
 
 /// Whom `invalidateOthers` deletes: the same user when there is one, otherwise the same email.
-pub enum Subject<'a> {
+enum Subject<'a> {
     User(&'a UserId),
     Email(&'a EmailAddress),
 }
@@ -72,30 +74,19 @@ const SELECT_ROW: &str = "SELECT id, purpose, email, user_id, metadata, secret_h
         created_at, expires_at, consumed_at
      FROM challenges WHERE id = ? AND tenancy_id = ?";
 
-pub async fn find(
-    db: &Database,
-    tenancy: &AuthorizedTenancy,
-    id: &ChallengeId,
-) -> Result<Option<StoredChallenge>, sqlx::Error> {
-    sqlx::query_as::<_, Row>(SELECT_ROW)
-        .bind(id.as_str())
-        .bind(tenancy.id())
-        .fetch_optional(db.reader())
-        .await?
-        .map(Row::into_stored)
-        .transpose()
-}
-
 /// A sliding-window limit: at most `limit` events after `since` (epoch ms).
+#[derive(Clone, Copy)]
 pub struct Window {
     pub since: i64,
     pub limit: u32,
+    /// How long an event counts, in ms.
+    pub length: i64,
 }
 
 /// For the email's creates and its wrong codes: with `limit` or more events in the window, when
 /// (epoch ms) the oldest event that keeps the count at the limit happened. The next slot frees
 /// one window after it. One statement for both, since this runs on every create.
-pub async fn limiting_events(
+async fn limiting_events(
     tx: &mut SqliteConnection,
     tenancy: &AuthorizedTenancy,
     email_key: &str,
@@ -121,7 +112,7 @@ pub async fn limiting_events(
     .await
 }
 
-pub async fn record_creation(
+async fn record_creation(
     tx: &mut SqliteConnection,
     tenancy: &AuthorizedTenancy,
     email_key: &str,
@@ -137,7 +128,7 @@ pub async fn record_creation(
 }
 
 /// Deletes the other pending challenges of this purpose and subject.
-pub async fn invalidate_others(
+async fn invalidate_others_of(
     tx: &mut SqliteConnection,
     tenancy: &AuthorizedTenancy,
     purpose: &Purpose,
@@ -157,11 +148,7 @@ pub async fn invalidate_others(
     Ok(done.rows_affected())
 }
 
-pub async fn insert(
-    tx: &mut SqliteConnection,
-    tenancy: &AuthorizedTenancy,
-    row: &ChallengeRow,
-) -> Result<(), sqlx::Error> {
+async fn insert(tx: &mut SqliteConnection, tenancy: &AuthorizedTenancy, row: &ChallengeRow) -> Result<(), sqlx::Error> {
     let c = &row.challenge;
     sqlx::query(
         "INSERT INTO challenges (id, tenancy_id, purpose, email, email_key, user_id, metadata,
@@ -186,7 +173,7 @@ pub async fn insert(
 
 /// Marks the challenge used if it still can be: pending, unexpired, attempts left.
 /// True for exactly one caller, however many race.
-pub async fn consume(
+async fn consume(
     tx: &mut SqliteConnection,
     tenancy: &AuthorizedTenancy,
     id: &ChallengeId,
@@ -209,7 +196,7 @@ pub async fn consume(
 /// Counts a wrong code if the challenge still has attempts left, and records the failure for
 /// the email's rate limit. Returns the attempts used after this one, or `None` when nothing
 /// was counted (the challenge was used up or consumed meanwhile).
-pub async fn count_failed_attempt(
+async fn count_failed_attempt(
     tx: &mut SqliteConnection,
     tenancy: &AuthorizedTenancy,
     challenge: &Challenge,
@@ -237,11 +224,7 @@ pub async fn count_failed_attempt(
     Ok(attempts.map(|a| u32::try_from(a).unwrap_or(u32::MAX)))
 }
 
-pub async fn delete(
-    tx: &mut SqliteConnection,
-    tenancy: &AuthorizedTenancy,
-    id: &ChallengeId,
-) -> Result<(), sqlx::Error> {
+async fn delete(tx: &mut SqliteConnection, tenancy: &AuthorizedTenancy, id: &ChallengeId) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM challenges WHERE id = ? AND tenancy_id = ?")
         .bind(id.as_str())
         .bind(tenancy.id())
@@ -259,7 +242,7 @@ pub struct PurgeBefore {
 
 /// Removes expired and consumed challenges past retention and rate-limit events past their
 /// windows. Returns how many challenges went.
-pub async fn purge(db: &Database, before: PurgeBefore) -> Result<u64, sqlx::Error> {
+async fn purge(db: &Database, before: PurgeBefore) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let challenges = sqlx::query("DELETE FROM challenges WHERE expires_at < ?1 OR consumed_at < ?1")
         .bind(before.challenges)
@@ -276,4 +259,118 @@ pub async fn purge(db: &Database, before: PurgeBefore) -> Result<u64, sqlx::Erro
         .await?;
     tx.commit().await?;
     Ok(challenges)
+}
+
+/// The rate limits a create is checked against, and counted in.
+#[derive(Clone, Copy)]
+pub struct Limits {
+    pub creates: Window,
+    pub failures: Window,
+}
+
+/// The challenge tables of one database. Writes go through its group-committing writer.
+#[derive(Clone)]
+pub struct ChallengeStore {
+    db: Database,
+}
+
+impl ChallengeStore {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    pub async fn find(
+        &self,
+        tenancy: &AuthorizedTenancy,
+        id: &ChallengeId,
+    ) -> Result<Option<StoredChallenge>, sqlx::Error> {
+        sqlx::query_as::<_, Row>(SELECT_ROW)
+            .bind(id.as_str())
+            .bind(tenancy.id())
+            .fetch_optional(self.db.reader())
+            .await?
+            .map(Row::into_stored)
+            .transpose()
+    }
+
+    /// Stores a new challenge in one transaction with its checks: under `limits` (then counted
+    /// in them), after deleting the others of its subject when `invalidate_others`. A limited
+    /// email stores nothing and gets `Err(when the next slot frees, epoch ms)`.
+    pub async fn insert_new(
+        &self,
+        tenancy: &AuthorizedTenancy,
+        row: ChallengeRow,
+        limits: Option<Limits>,
+        invalidate_others: bool,
+        now: i64,
+    ) -> Result<Result<(), i64>, sqlx::Error> {
+        let owner = tenancy.clone();
+        self.db
+            .write(move |tx| {
+                Box::pin(async move {
+                    let c = &row.challenge;
+                    if let Some(limits) = limits {
+                        let email_key = c.email.normalized();
+                        let (by_creates, by_failures) =
+                            limiting_events(tx, &owner, &email_key, limits.creates, limits.failures).await?;
+                        let free_at = by_creates
+                            .map(|at| at + limits.creates.length)
+                            .max(by_failures.map(|at| at + limits.failures.length));
+                        if let Some(free_at) = free_at {
+                            return Ok(Err(free_at));
+                        }
+                        record_creation(tx, &owner, &email_key, now).await?;
+                    }
+                    if invalidate_others {
+                        let subject = match &c.user_id {
+                            Some(user) => Subject::User(user),
+                            None => Subject::Email(&c.email),
+                        };
+                        invalidate_others_of(tx, &owner, &c.purpose, subject).await?;
+                    }
+                    insert(tx, &owner, &row).await?;
+                    Ok(Ok(()))
+                })
+            })
+            .await
+    }
+
+    /// Marks the challenge used if it still can be: pending, unexpired, attempts left.
+    /// True for exactly one caller, however many race.
+    pub async fn consume(
+        &self,
+        tenancy: &AuthorizedTenancy,
+        id: &ChallengeId,
+        now: i64,
+        max_attempts: u32,
+    ) -> Result<bool, sqlx::Error> {
+        let (owner, id) = (tenancy.clone(), id.clone());
+        self.db.write(move |tx| Box::pin(async move { consume(tx, &owner, &id, now, max_attempts).await })).await
+    }
+
+    /// Counts a wrong code (see [`count_failed_attempt`]): the attempts used after this one, or
+    /// `None` when nothing was counted.
+    pub async fn count_failed_attempt(
+        &self,
+        tenancy: &AuthorizedTenancy,
+        challenge: &Challenge,
+        now: i64,
+        max_attempts: u32,
+    ) -> Result<Option<u32>, sqlx::Error> {
+        let (owner, challenge) = (tenancy.clone(), challenge.clone());
+        self.db
+            .write(move |tx| {
+                Box::pin(async move { count_failed_attempt(tx, &owner, &challenge, now, max_attempts).await })
+            })
+            .await
+    }
+
+    pub async fn delete(&self, tenancy: &AuthorizedTenancy, id: &ChallengeId) -> Result<(), sqlx::Error> {
+        let (owner, id) = (tenancy.clone(), id.clone());
+        self.db.write(move |tx| Box::pin(async move { delete(tx, &owner, &id).await })).await
+    }
+
+    pub async fn purge(&self, before: PurgeBefore) -> Result<u64, sqlx::Error> {
+        purge(&self.db, before).await
+    }
 }

@@ -5,16 +5,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use super::error::ChallengeError;
 use super::generate;
-use super::hashing::same_hash;
 use crate::clock::Clock;
 use crate::db::Database;
-use crate::settings::SecretText;
+use crate::domain::{SecretString, constant_time_eq, random_token};
 
 /// A tenancy whose API key was checked. Only `Tenancies::authenticate` makes one, so every
 /// engine call that takes it is known to be authorised.
@@ -31,7 +28,7 @@ impl AuthorizedTenancy {
 #[derive(Debug)]
 pub struct IssuedKey {
     pub tenancy_id: String,
-    pub api_key: SecretText,
+    pub api_key: SecretString,
 }
 
 fn digest(api_key: &str) -> Vec<u8> {
@@ -39,7 +36,7 @@ fn digest(api_key: &str) -> Vec<u8> {
 }
 
 fn new_api_key() -> String {
-    format!("ak_{}", URL_SAFE_NO_PAD.encode(generate::key_bytes(32)))
+    format!("ak_{}", random_token(32))
 }
 
 /// How long a tenancy's key digest is trusted without reading the database again. A key
@@ -93,7 +90,7 @@ impl Tenancies {
         let given = digest(api_key);
         // Compare against something even for an unknown tenancy, so timing tells nothing.
         let expected = stored.as_deref().unwrap_or(&[0u8; 32]);
-        if stored.is_some() && same_hash(expected, &given) {
+        if stored.is_some() && constant_time_eq(expected, &given) {
             Ok(AuthorizedTenancy(tenancy_id.to_owned()))
         } else {
             Err(ChallengeError::Forbidden)
@@ -110,7 +107,7 @@ impl Tenancies {
             .bind(self.clock.now_ms())
             .execute(self.db.writer())
             .await?;
-        Ok(IssuedKey { tenancy_id, api_key: SecretText::new(api_key) })
+        Ok(IssuedKey { tenancy_id, api_key: SecretString::new(api_key) })
     }
 
     /// Replaces a tenancy's key; the old one stops working at once.
@@ -125,7 +122,7 @@ impl Tenancies {
         if updated.rows_affected() == 0 {
             return Err(ChallengeError::NotFound);
         }
-        Ok(IssuedKey { tenancy_id: tenancy_id.to_owned(), api_key: SecretText::new(api_key) })
+        Ok(IssuedKey { tenancy_id: tenancy_id.to_owned(), api_key: SecretString::new(api_key) })
     }
 
     /// Makes sure the tenancy of the settings exists with the configured key.

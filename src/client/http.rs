@@ -4,25 +4,26 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use super::{ChallengeClient, ClientError};
-use crate::challenges::model::{Challenge, ChallengeId, Code, CreatedChallenge, NewChallenge, Secret};
-use crate::settings::SecretText;
+use crate::challenges::model::{Challenge, ChallengeId, Code, CreatedChallenge, Metadata, NewChallenge, Secret};
+use crate::challenges::wire::{ErrorTag, Nothing, Tagged, WireError, Wrapped, tag};
+use crate::domain::SecretString;
 
 #[derive(Debug, Clone)]
 pub struct HttpClientConfig {
     /// Only its origin counts: paths are built from the root, as the official client does.
     pub endpoint: Url,
     pub tenancy_id: String,
-    pub api_key: SecretText,
+    pub api_key: SecretString,
     /// For the whole call, connection included.
     pub timeout: Duration,
 }
 
 impl HttpClientConfig {
-    pub fn new(endpoint: Url, tenancy_id: impl Into<String>, api_key: SecretText) -> Self {
+    pub fn new(endpoint: Url, tenancy_id: impl Into<String>, api_key: SecretString) -> Self {
         Self { endpoint, tenancy_id: tenancy_id.into(), api_key, timeout: Duration::from_secs(10) }
     }
 }
@@ -83,52 +84,24 @@ impl HttpClient {
             return Err(ClientError::Service(format!("HTTP {status}")));
         }
         let error: WireError = serde_json::from_slice(&bytes).map_err(|_| unexpected())?;
-        Err(error.into_client_error().unwrap_or_else(unexpected))
+        Err(client_error(error).unwrap_or_else(unexpected))
     }
 }
 
-#[derive(Deserialize)]
-struct Tagged<T> {
-    #[serde(rename = "_tag")]
-    tag: String,
-    #[serde(flatten)]
-    inner: T,
-}
-
-#[derive(Deserialize)]
-struct Wrapped<T> {
-    challenge: T,
-}
-
-#[derive(Deserialize)]
-struct Nothing {}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireError {
-    #[serde(rename = "_tag")]
-    tag: String,
-    #[serde(default)]
-    message: String,
-    retry_after_seconds: Option<u64>,
-}
-
-impl WireError {
-    fn into_client_error(self) -> Option<ClientError> {
-        Some(match self.tag.as_str() {
-            "@error/Forbidden" => ClientError::Forbidden,
-            "@error/NotFound" => ClientError::NotFound,
-            "@error/ChallengeRateLimited" => {
-                ClientError::ChallengeRateLimited { retry_after: self.retry_after_seconds? }
-            }
-            "@error/InvalidChallenge" => ClientError::InvalidChallenge,
-            "@error/InvalidChallengeCode" => ClientError::InvalidChallengeCode,
-            "@error/ChallengeExpired" => ClientError::ChallengeExpired,
-            "@error/ChallengeAttemptsExceeded" => ClientError::ChallengeAttemptsExceeded,
-            "@error/BadRequest" => ClientError::BadRequest(self.message),
-            _ => return None,
-        })
-    }
+/// The client's reading of a wire error; `None` for a tag the API does not define.
+fn client_error(wire: WireError) -> Option<ClientError> {
+    Some(match ErrorTag::parse(&wire.tag)? {
+        ErrorTag::Forbidden => ClientError::Forbidden,
+        ErrorTag::NotFound => ClientError::NotFound,
+        ErrorTag::ChallengeRateLimited => {
+            ClientError::ChallengeRateLimited { retry_after_seconds: wire.retry_after_seconds? }
+        }
+        ErrorTag::InvalidChallenge => ClientError::InvalidChallenge,
+        ErrorTag::InvalidChallengeCode => ClientError::InvalidChallengeCode,
+        ErrorTag::ChallengeExpired => ClientError::ChallengeExpired,
+        ErrorTag::ChallengeAttemptsExceeded => ClientError::ChallengeAttemptsExceeded,
+        ErrorTag::BadRequest => ClientError::BadRequest(wire.message),
+    })
 }
 
 #[derive(Serialize)]
@@ -140,7 +113,7 @@ struct CreateBody<'a> {
     name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     user_id: Option<&'a str>,
-    metadata: &'a crate::challenges::model::Metadata,
+    metadata: &'a Metadata,
     invalidate_others: bool,
     skip_rate_limit: bool,
     send_email: bool,
@@ -168,28 +141,29 @@ impl ChallengeClient for HttpClient {
             send_email: request.send_email,
         };
         let created: Wrapped<CreatedChallenge> =
-            self.call(Method::POST, self.url(&[]), Some(&body), (StatusCode::CREATED, "ChallengeCreated")).await?;
+            self.call(Method::POST, self.url(&[]), Some(&body), (StatusCode::CREATED, tag::CHALLENGE_CREATED)).await?;
         Ok(created.challenge)
     }
 
     async fn get(&self, id: &ChallengeId) -> Result<Challenge, ClientError> {
-        self.call(Method::GET, self.url(&[id.as_str()]), None::<&()>, (StatusCode::OK, "Challenge")).await
+        self.call(Method::GET, self.url(&[id.as_str()]), None::<&()>, (StatusCode::OK, tag::CHALLENGE)).await
     }
 
     async fn verify(&self, id: &ChallengeId, secret: &Secret, code: &Code) -> Result<Challenge, ClientError> {
         let body = VerifyBody { challenge_id: id, secret, code };
-        let verified: Wrapped<Tagged<Challenge>> =
-            self.call(Method::POST, self.url(&["verify"]), Some(&body), (StatusCode::OK, "ChallengeVerified")).await?;
-        let Tagged { tag, inner } = verified.challenge;
-        if tag != "Challenge" {
-            return Err(ClientError::UnexpectedResponse { status: 200, body: format!("nested _tag {tag:?}") });
+        let verified: Wrapped<Tagged<Challenge>> = self
+            .call(Method::POST, self.url(&["verify"]), Some(&body), (StatusCode::OK, tag::CHALLENGE_VERIFIED))
+            .await?;
+        let nested = verified.challenge;
+        if nested.tag != tag::CHALLENGE {
+            return Err(ClientError::UnexpectedResponse { status: 200, body: format!("nested _tag {:?}", nested.tag) });
         }
-        Ok(inner)
+        Ok(nested.inner)
     }
 
     async fn delete(&self, id: &ChallengeId) -> Result<(), ClientError> {
         let _: Nothing = self
-            .call(Method::DELETE, self.url(&[id.as_str()]), None::<&()>, (StatusCode::ACCEPTED, "ChallengeDeleted"))
+            .call(Method::DELETE, self.url(&[id.as_str()]), None::<&()>, (StatusCode::ACCEPTED, tag::CHALLENGE_DELETED))
             .await?;
         Ok(())
     }
@@ -204,7 +178,7 @@ mod tests {
         let config = HttpClientConfig::new(
             Url::parse("https://api.example.com/some/prefix?x=1").unwrap(),
             "tn_1",
-            SecretText::new("k"),
+            SecretString::new("k"),
         );
         let client = HttpClient::new(config).unwrap();
         assert_eq!(client.url(&[]).as_str(), "https://api.example.com/tn_1/challenges");

@@ -6,16 +6,16 @@ use super::{ChallengeClient, ClientError};
 use crate::challenges::model::{Challenge, ChallengeId, Code, CreatedChallenge, NewChallenge, Secret};
 use crate::challenges::tenancy::AuthorizedTenancy;
 use crate::challenges::{ChallengeError, ChallengeService};
-use crate::settings::SecretText;
+use crate::domain::SecretString;
 
 pub struct InProcessClient {
     service: ChallengeService,
     tenancy_id: String,
-    api_key: SecretText,
+    api_key: SecretString,
 }
 
 impl InProcessClient {
-    pub fn new(service: ChallengeService, tenancy_id: impl Into<String>, api_key: SecretText) -> Self {
+    pub fn new(service: ChallengeService, tenancy_id: impl Into<String>, api_key: SecretString) -> Self {
         Self { service, tenancy_id: tenancy_id.into(), api_key }
     }
 
@@ -29,9 +29,7 @@ impl From<ChallengeError> for ClientError {
         match err {
             ChallengeError::Forbidden => Self::Forbidden,
             ChallengeError::NotFound => Self::NotFound,
-            ChallengeError::RateLimited { retry_after_seconds } => {
-                Self::ChallengeRateLimited { retry_after: retry_after_seconds }
-            }
+            ChallengeError::RateLimited { retry_after_seconds } => Self::ChallengeRateLimited { retry_after_seconds },
             ChallengeError::InvalidChallenge => Self::InvalidChallenge,
             ChallengeError::InvalidChallengeCode => Self::InvalidChallengeCode,
             ChallengeError::ChallengeExpired => Self::ChallengeExpired,

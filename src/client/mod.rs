@@ -19,8 +19,8 @@ pub enum ClientError {
     Forbidden,
     #[error("no pending challenge has this id")]
     NotFound,
-    #[error("rate limited: retry after {retry_after} seconds")]
-    ChallengeRateLimited { retry_after: u64 },
+    #[error("rate limited: retry after {retry_after_seconds} seconds")]
+    ChallengeRateLimited { retry_after_seconds: u64 },
     #[error("the challenge is unknown, used, or its secret does not match")]
     InvalidChallenge,
     #[error("the code is wrong")]

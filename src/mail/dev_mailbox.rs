@@ -86,7 +86,7 @@ impl Mailer for DevMailbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::challenges::model::EmailAddress;
+    use crate::domain::EmailAddress;
 
     async fn mailbox() -> (tempfile::TempDir, DevMailbox) {
         let dir = tempfile::tempdir().unwrap();

@@ -7,12 +7,7 @@ pub mod dev_mailbox;
 pub mod smtp;
 pub mod template;
 
-use std::sync::Arc;
-
-use crate::challenges::model::EmailAddress;
-use crate::clock::Clock;
-use crate::db::Database;
-use crate::settings::Settings;
+use crate::domain::EmailAddress;
 
 pub use dev_mailbox::{DevMailbox, StoredEmail};
 pub use smtp::SmtpMailer;
@@ -30,14 +25,4 @@ pub struct OutgoingEmail {
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync + 'static {
     async fn send(&self, email: &OutgoingEmail) -> anyhow::Result<()>;
-}
-
-/// SMTP when `settings.smtp_url` is set, otherwise the development mailbox.
-///
-/// Must be called inside a Tokio runtime: the SMTP connection pool starts its upkeep task here.
-pub fn from_settings(settings: &Settings, db: &Database, clock: &Clock) -> anyhow::Result<Arc<dyn Mailer>> {
-    match &settings.smtp_url {
-        Some(url) => Ok(Arc::new(SmtpMailer::new(url.expose(), settings.mail_from.clone())?)),
-        None => Ok(Arc::new(DevMailbox::new(db.clone(), clock.clone()))),
-    }
 }

@@ -12,7 +12,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::{Mailer, OutgoingEmail};
-use crate::challenges::model::EmailAddress;
+use crate::domain::EmailAddress;
 
 /// How long one delivery may take, connecting included. lettre bounds only the TCP connect, so
 /// without this a server that accepts and then stalls would hold the request forever.

@@ -4,15 +4,12 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::accounts::users::AccountId;
-use crate::challenges::generate;
 use crate::clock::Clock;
 use crate::db::Database;
+use crate::domain::{AccountId, random_token};
 
 pub const CEREMONY_TTL: Duration = Duration::from_secs(300);
 
@@ -49,7 +46,7 @@ impl Ceremonies {
         user: Option<AccountId>,
         state: &impl Serialize,
     ) -> Result<String, sqlx::Error> {
-        let id = URL_SAFE_NO_PAD.encode(generate::key_bytes(24));
+        let id = random_token(24);
         let state = serde_json::to_string(state).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         sqlx::query("INSERT INTO ceremonies (id, kind, user_id, state, expires_at) VALUES (?, ?, ?, ?, ?)")
             .bind(&id)

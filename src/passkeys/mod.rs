@@ -14,9 +14,9 @@ use webauthn_rs_proto::{AuthenticatorSelectionCriteria, ResidentKeyRequirement, 
 
 use self::ceremonies::{Ceremonies, Kind};
 use self::store::{PasskeyStore, StoreError};
-use crate::accounts::users::{AccountId, User};
 use crate::clock::Clock;
 use crate::db::Database;
+use crate::domain::{AccountId, DisplayName, EmailAddress};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasskeyError {
@@ -73,12 +73,18 @@ impl Passkeys {
 
     /// Options for a new discoverable passkey (usernameless sign-in needs a resident key),
     /// excluding the ones the account already has; and the ceremony id for the session.
-    pub async fn start_registration(&self, user: &User) -> Result<(CreationChallengeResponse, String), PasskeyError> {
-        let existing = self.store.list(user.id).await?;
+    #[tracing::instrument(skip_all)]
+    pub async fn start_registration(
+        &self,
+        account: AccountId,
+        email: &EmailAddress,
+        name: &DisplayName,
+    ) -> Result<(CreationChallengeResponse, String), PasskeyError> {
+        let existing = self.store.list(account).await?;
         let exclude = existing.iter().map(|p| p.passkey.cred_id().clone()).collect();
         let (mut options, state) = self
             .webauthn
-            .start_passkey_registration(user.id.as_uuid(), user.email.as_str(), &user.name, Some(exclude))
+            .start_passkey_registration(account.as_uuid(), email.as_str(), name.as_str(), Some(exclude))
             .map_err(PasskeyError::Rejected)?;
         options.public_key.authenticator_selection = Some(AuthenticatorSelectionCriteria {
             authenticator_attachment: None,
@@ -86,11 +92,12 @@ impl Passkeys {
             require_resident_key: true,
             user_verification: UserVerificationPolicy::Required,
         });
-        let ceremony = self.ceremonies.put(Kind::Registration, Some(user.id), &state).await?;
+        let ceremony = self.ceremonies.put(Kind::Registration, Some(account), &state).await?;
         Ok((options, ceremony))
     }
 
     /// Verifies the new credential against the ceremony and stores it. Returns its row id.
+    #[tracing::instrument(skip_all)]
     pub async fn finish_registration(
         &self,
         ceremony: &str,
@@ -105,6 +112,7 @@ impl Passkeys {
     }
 
     /// Options for a sign-in with any of this site's passkeys (no email asked).
+    #[tracing::instrument(skip_all)]
     pub async fn start_authentication(&self) -> Result<(RequestChallengeResponse, String), PasskeyError> {
         let (options, state) = self.webauthn.start_discoverable_authentication().map_err(PasskeyError::Rejected)?;
         let ceremony = self.ceremonies.put(Kind::Authentication, None, &state).await?;
@@ -113,6 +121,7 @@ impl Passkeys {
 
     /// Verifies the assertion, refusing a counter that went backwards, and records the use.
     /// Returns the account it signs in.
+    #[tracing::instrument(skip_all)]
     pub async fn finish_authentication(
         &self,
         ceremony: &str,

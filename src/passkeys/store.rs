@@ -1,11 +1,12 @@
 //! The passkeys table: each credential with its owner, a name the owner chose, and when it was
 //! made and last used.
 
+use sqlx::SqliteConnection;
 use webauthn_rs::prelude::Passkey;
 
-use crate::accounts::users::AccountId;
 use crate::clock::Clock;
 use crate::db::Database;
+use crate::domain::AccountId;
 
 #[derive(Debug, Clone)]
 pub struct StoredPasskey {
@@ -131,12 +132,12 @@ impl PasskeyStore {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Removes every passkey of the user but `keep`.
-    pub async fn remove_all_but(&self, user: AccountId, keep: i64) -> Result<u64, sqlx::Error> {
+    /// Removes every passkey of the user but `keep`, inside the caller's write.
+    pub async fn remove_all_but(conn: &mut SqliteConnection, user: AccountId, keep: i64) -> Result<u64, sqlx::Error> {
         let done = sqlx::query("DELETE FROM passkeys WHERE user_id = ? AND id != ?")
             .bind(user.to_string())
             .bind(keep)
-            .execute(self.db.writer())
+            .execute(conn)
             .await?;
         Ok(done.rows_affected())
     }

@@ -5,25 +5,24 @@ use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 
 use super::AppState;
+use super::context::PageContext;
 use super::csrf::{CsrfForm, NoFields};
-use super::entry::EmailForm;
-use super::error::AppError;
-use super::layout::{
-    Chrome, csrf_field, email_field, error_message, format_time, page, passkey_script, passkey_status,
-};
-use super::reauth::{ask_to_reauthenticate, recently_authenticated};
-use super::respond::{html, see_other};
+use super::error::PageError;
+use super::forms::{EmailForm, csrf_field, email_field, error_message, start_flow};
+use super::guards::{RecentlySignedIn, SignedIn, ToEmailChange, recently_authenticated};
+use super::layout::{page, passkey_script, passkey_status};
+use super::response::{html, see_other};
 use super::session::AppSession;
-use super::verify::start_flow;
 use crate::accounts::flows::Flow;
 use crate::accounts::users::User;
-use crate::challenges::model::EmailAddress;
+use crate::clock::format_time;
+use crate::domain::EmailAddress;
 use crate::passkeys::store::StoredPasskey;
 
-fn account_page(chrome: &Chrome, user: &User, passkeys: &[StoredPasskey], recent: bool) -> Markup {
+fn account_page(context: &PageContext, user: &User, passkeys: &[StoredPasskey], recent: bool) -> Markup {
     page(
         "Your account",
-        chrome,
+        context,
         html! {
             h1 { "Your account" }
             dl.details {
@@ -40,7 +39,7 @@ fn account_page(chrome: &Chrome, user: &User, passkeys: &[StoredPasskey], recent
                 }
             } @else {
                 ul.passkeys {
-                    @for p in passkeys { li { (passkey_row(chrome, p)) } }
+                    @for p in passkeys { li { (passkey_row(context, p)) } }
                 }
             }
             @if recent {
@@ -57,7 +56,7 @@ fn account_page(chrome: &Chrome, user: &User, passkeys: &[StoredPasskey], recent
     )
 }
 
-fn passkey_row(chrome: &Chrome, passkey: &StoredPasskey) -> Markup {
+fn passkey_row(context: &PageContext, passkey: &StoredPasskey) -> Markup {
     let last_used = passkey.last_used_at.map_or_else(|| "never".to_owned(), format_time);
     html! {
         div.passkey {
@@ -65,28 +64,28 @@ fn passkey_row(chrome: &Chrome, passkey: &StoredPasskey) -> Markup {
             span.meta { " · added " span.when { (format_time(passkey.created_at)) } " · last used " span.when { (last_used) } }
         }
         form.inline method="post" action=(format!("/account/passkeys/{}/rename", passkey.id)) {
-            (csrf_field(&chrome.csrf))
+            (csrf_field(&context.csrf))
             input type="text" name="name" value=(passkey.name) maxlength="64" aria-label="New name";
             button.link type="submit" { "Rename" }
         }
         form.inline.remove method="post" action=(format!("/account/passkeys/{}/remove", passkey.id)) {
-            (csrf_field(&chrome.csrf))
+            (csrf_field(&context.csrf))
             button.link.danger type="submit" { "Remove" }
         }
     }
 }
 
-fn email_change_page(chrome: &Chrome, user: &User, form: &EmailForm, error: Option<&str>) -> Markup {
+fn email_change_page(context: &PageContext, user: &User, form: &EmailForm, error: Option<&str>) -> Markup {
     page(
         "Change your email",
-        chrome,
+        context,
         html! {
             h1 { "Change your email" }
             p { "Your email is " strong { (user.email.as_str()) } ". We'll send a code to the new address to confirm it, "
                 "and tell the current one about the change." }
             (error_message(error))
             form method="post" action="/account/email" {
-                (csrf_field(&chrome.csrf))
+                (csrf_field(&context.csrf))
                 (email_field("New email", &form.email))
                 button type="submit" { "Send a code to the new address" }
             }
@@ -95,42 +94,33 @@ fn email_change_page(chrome: &Chrome, user: &User, form: &EmailForm, error: Opti
     )
 }
 
-pub async fn show(state: web::Data<AppState>, session: AppSession, chrome: Chrome) -> Result<HttpResponse, AppError> {
-    let Some(user) = &chrome.user else {
-        return Ok(see_other("/login"));
-    };
+pub async fn show(
+    SignedIn(user): SignedIn,
+    state: web::Data<AppState>,
+    session: AppSession,
+    context: PageContext,
+) -> Result<HttpResponse, PageError> {
     let passkeys = state.passkeys.store().list(user.id).await?;
     let recent = recently_authenticated(&session, state.clock.now_ms());
-    Ok(html(StatusCode::OK, account_page(&chrome, user, &passkeys, recent)))
+    Ok(html(StatusCode::OK, account_page(&context, &user, &passkeys, recent)))
 }
 
 pub async fn email_form(
-    state: web::Data<AppState>,
-    session: AppSession,
-    chrome: Chrome,
-) -> Result<HttpResponse, AppError> {
-    let Some(user) = &chrome.user else {
-        return Ok(see_other("/login"));
-    };
-    if !recently_authenticated(&session, state.clock.now_ms()) {
-        return ask_to_reauthenticate(&session, "/account/email");
-    }
-    Ok(html(StatusCode::OK, email_change_page(&chrome, user, &EmailForm::default(), None)))
+    RecentlySignedIn(user, _): RecentlySignedIn<ToEmailChange>,
+    context: PageContext,
+) -> HttpResponse {
+    html(StatusCode::OK, email_change_page(&context, &user, &EmailForm::default(), None))
 }
 
 pub async fn change_email(
+    CsrfForm(form): CsrfForm<EmailForm>,
+    RecentlySignedIn(user, _): RecentlySignedIn<ToEmailChange>,
     state: web::Data<AppState>,
     session: AppSession,
-    chrome: Chrome,
-    CsrfForm(form): CsrfForm<EmailForm>,
-) -> Result<HttpResponse, AppError> {
-    let Some(user) = &chrome.user else {
-        return Ok(see_other("/login"));
-    };
-    if !recently_authenticated(&session, state.clock.now_ms()) {
-        return ask_to_reauthenticate(&session, "/account/email");
-    }
-    let refuse = |status, message: &str| html(status, email_change_page(&chrome, user, &form, Some(message)));
+    context: PageContext,
+) -> Result<HttpResponse, PageError> {
+    let user = &user;
+    let refuse = |status, message: &str| html(status, email_change_page(&context, user, &form, Some(message)));
     let email = match EmailAddress::parse(&form.email) {
         Ok(email) => email,
         Err(e) => return Ok(refuse(StatusCode::BAD_REQUEST, &e.0)),
@@ -138,10 +128,10 @@ pub async fn change_email(
     if email.normalized() == user.email.normalized() {
         return Ok(refuse(StatusCode::BAD_REQUEST, "That is already your email address."));
     }
-    start_flow(&state, &session, Flow::EmailChange { account: user.id, new_email: email.to_string() }, refuse).await
+    start_flow(&state, &session, Flow::EmailChange { account: user.id, new_email: email }, refuse).await
 }
 
-pub async fn logout(session: AppSession, _: CsrfForm<NoFields>) -> HttpResponse {
+pub async fn logout(_: CsrfForm<NoFields>, session: AppSession) -> HttpResponse {
     session.sign_out();
     see_other("/")
 }

@@ -1,32 +1,56 @@
-//! `Chrome` as an extractor: each page handler receives the signed-in user and CSRF token ready.
+//! What every page shows around its content, ready for each page handler as an extractor: the
+//! signed-in user, the CSRF token of its forms, and a one-shot notice.
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::AppState;
-use super::error::AppError;
-use super::layout::Chrome;
+use super::error::PageError;
 use super::session::AppSession;
+use crate::accounts::users::User;
 
-impl FromRequest for Chrome {
-    type Error = actix_web::Error;
+pub struct PageContext {
+    pub user: Option<User>,
+    pub csrf: String,
+    pub notice: Option<String>,
+    /// A recovery session, which can only enrol a passkey: no links to elsewhere.
+    pub recovering: bool,
+}
+
+impl FromRequest for PageContext {
+    type Error = PageError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = web::Data::<AppState>::extract(&req).await?;
-            let session = AppSession::extract(&req).await?;
-            let user = match session.user_id() {
-                Some(id) => state.users.find(id).await.map_err(AppError::from)?,
-                None => None,
-            };
+            let session = AppSession::of(&req);
             Ok(Self {
-                user,
+                user: current_user(&req).await?,
                 csrf: session.csrf_token()?,
                 notice: session.take_notice(),
                 recovering: session.recovery().is_some(),
             })
         })
     }
+}
+
+/// The signed-in user of this request, read from the database once however many extractors
+/// ask for it.
+#[derive(Clone)]
+struct CurrentUser(Option<User>);
+
+pub async fn current_user(req: &HttpRequest) -> Result<Option<User>, PageError> {
+    if let Some(CurrentUser(user)) = req.extensions().get::<CurrentUser>() {
+        return Ok(user.clone());
+    }
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| PageError::Unexpected(anyhow::anyhow!("the app state is not configured")))?;
+    let user = match AppSession::of(req).user_id() {
+        Some(id) => state.users.find(id).await?,
+        None => None,
+    };
+    req.extensions_mut().insert(CurrentUser(user.clone()));
+    Ok(user)
 }

@@ -7,7 +7,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::error::AppError;
+use super::error::{JsonError, PageError};
 use super::session::AppSession;
 
 #[derive(Deserialize)]
@@ -25,16 +25,17 @@ pub struct CsrfForm<T>(pub T);
 pub struct NoFields {}
 
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
-    type Error = actix_web::Error;
+    type Error = PageError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let form = web::Form::<WithToken<T>>::from_request(req, payload);
-        let req = req.clone();
+        let session = AppSession::of(req);
         Box::pin(async move {
-            let form = form.await.map_err(|e| AppError::BadForm(e.to_string()))?.into_inner();
-            let session = AppSession::extract(&req).await?;
-            session.check_csrf(&form.csrf)?;
+            let form = form.await.map_err(|e| PageError::BadForm(e.to_string()))?.into_inner();
+            if !session.csrf_matches(&form.csrf) {
+                return Err(PageError::Csrf);
+            }
             Ok(Self(form.fields))
         })
     }
@@ -44,16 +45,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
 pub struct CsrfJson<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfJson<T> {
-    type Error = actix_web::Error;
+    type Error = JsonError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = web::Json::<T>::from_request(req, payload);
-        let req = req.clone();
+        let token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let token_matches = AppSession::of(req).csrf_matches(token);
         Box::pin(async move {
-            let token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
-            AppSession::extract(&req).await?.check_csrf(token)?;
-            let body = body.await.map_err(|e| AppError::BadForm(e.to_string()))?;
+            if !token_matches {
+                return Err(JsonError::Csrf);
+            }
+            let body = body.await.map_err(|e| JsonError::BadBody(e.to_string()))?;
             Ok(Self(body.into_inner()))
         })
     }

@@ -5,20 +5,22 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use maud::html;
 
-use super::error::AppError;
-use super::layout::{Chrome, format_time, page};
-use super::respond::html;
+use super::context::PageContext;
+use super::error::PageError;
+use super::layout::page;
+use super::response::html;
+use crate::clock::format_time;
 use crate::mail::DevMailbox;
 
 const SHOWN: u32 = 50;
 
-pub async fn list(mailbox: web::Data<DevMailbox>, chrome: Chrome) -> Result<HttpResponse, AppError> {
+pub async fn list(mailbox: web::Data<DevMailbox>, context: PageContext) -> Result<HttpResponse, PageError> {
     let messages = mailbox.list(SHOWN).await?;
     Ok(html(
         StatusCode::OK,
         page(
             "Development mailbox",
-            &chrome,
+            &context,
             html! {
                 h1 { "Development mailbox" }
                 p { "Every email the app sent (newest first, up to " (SHOWN) "). Set SMTP_URL to send real mail instead." }

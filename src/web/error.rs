@@ -1,43 +1,70 @@
-//! Errors that end a request with an error page. Unexpected ones are logged with their cause and
-//! shown without it.
+//! How a request that cannot go on ends: [`PageError`] for the pages (an error page or a
+//! redirect), [`JsonError`] for the passkey script's JSON endpoints, and the status of a flow
+//! error shown on its form. Failures of our own are logged here, in [`report`], and only here;
+//! what the person sees never includes their cause.
+
+use std::borrow::Cow;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use maud::html;
+use serde_json::json;
 
 use super::layout;
+use super::response::see_other;
+use crate::accounts::flows::FlowError;
+use crate::passkeys::PasskeyError;
+
+const CSRF_REFUSED: &str =
+    "This form has expired or did not come from this site. Go back, reload the page and try again.";
+const OUR_FAILURE: &str = "Something went wrong on our side. Please try again.";
+
+/// Logs a failure of our own, with its cause.
+fn report(what: &str, cause: &dyn std::fmt::Debug) {
+    tracing::error!(error = ?cause, "{what}");
+}
 
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("This form has expired or did not come from this site. Go back, reload the page and try again.")]
+pub enum PageError {
+    #[error("{CSRF_REFUSED}")]
     Csrf,
     #[error("The form could not be read: {0}")]
     BadForm(String),
     #[error("This page does not exist.")]
     NotFound,
-    #[error("Something went wrong on our side. Please try again.")]
+    /// Not signed in: on to the login page.
+    #[error("Sign in to continue.")]
+    SignInRequired,
+    /// The sign-in is not recent enough: on to confirm it's you (the session knows where next).
+    #[error("Please confirm it's you.")]
+    ReauthRequired,
+    #[error("{OUR_FAILURE}")]
     Unexpected(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for AppError {
+impl From<sqlx::Error> for PageError {
     fn from(err: sqlx::Error) -> Self {
         Self::Unexpected(err.into())
     }
 }
 
-impl ResponseError for AppError {
+impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Csrf => StatusCode::FORBIDDEN,
             Self::BadForm(_) => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::SignInRequired | Self::ReauthRequired => StatusCode::SEE_OTHER,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Unexpected(cause) = self {
-            tracing::error!(error = ?cause, "request failed");
+        match self {
+            Self::SignInRequired => return see_other("/login"),
+            Self::ReauthRequired => return see_other("/reauth"),
+            Self::Unexpected(cause) => report("request failed", cause),
+            _ => {}
         }
         let body = layout::bare_page(
             "Something went wrong",
@@ -48,5 +75,79 @@ impl ResponseError for AppError {
             },
         );
         HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").body(body.into_string())
+    }
+}
+
+/// An error of a JSON endpoint, answered as `{"error": "what to do"}`.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    #[error("{CSRF_REFUSED}")]
+    Csrf,
+    #[error("The request could not be read: {0}")]
+    BadBody(String),
+    #[error("{0}")]
+    Forbidden(Cow<'static, str>),
+    #[error(transparent)]
+    Passkey(#[from] PasskeyError),
+    #[error("{OUR_FAILURE}")]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl JsonError {
+    pub fn forbidden(message: &'static str) -> Self {
+        Self::Forbidden(Cow::Borrowed(message))
+    }
+}
+
+impl From<sqlx::Error> for JsonError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Unexpected(err.into())
+    }
+}
+
+impl ResponseError for JsonError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::BadBody(_) => StatusCode::BAD_REQUEST,
+            Self::Passkey(PasskeyError::Storage(_)) | Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Passkey(PasskeyError::AlreadyRegistered) => StatusCode::CONFLICT,
+            Self::Passkey(PasskeyError::Rejected(_) | PasskeyError::CeremonyGone | PasskeyError::UnknownCredential) => {
+                StatusCode::BAD_REQUEST
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Passkey(PasskeyError::Storage(cause)) => report("passkey storage failed", cause),
+            Self::Unexpected(cause) => report("request failed", cause),
+            Self::Passkey(PasskeyError::Rejected(cause)) => tracing::info!(error = %cause, "passkey refused"),
+            _ => {}
+        }
+        HttpResponse::build(self.status_code()).json(json!({ "error": self.to_string() }))
+    }
+}
+
+/// The status a flow error is shown with on its form.
+pub fn flow_status(err: &FlowError) -> StatusCode {
+    match err {
+        FlowError::Invalid(_)
+        | FlowError::WrongCode(_)
+        | FlowError::Expired
+        | FlowError::AttemptsExceeded
+        | FlowError::Gone
+        | FlowError::Mismatch => StatusCode::BAD_REQUEST,
+        FlowError::EmailTaken(_) => StatusCode::CONFLICT,
+        FlowError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        FlowError::SendFailed => StatusCode::SERVICE_UNAVAILABLE,
+        FlowError::Unavailable(cause) => {
+            report("challenge service unavailable", cause);
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        FlowError::Storage(cause) => {
+            report("storage failed during a flow", cause);
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
     }
 }

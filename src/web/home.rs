@@ -3,14 +3,15 @@
 use actix_web::web;
 use maud::{Markup, html};
 
-use super::layout::{Chrome, page};
+use super::context::PageContext;
+use super::layout::page;
 use crate::mail::DevMailbox;
 
-pub async fn home(chrome: Chrome, mailbox: Option<web::Data<DevMailbox>>) -> Markup {
-    let signed_in = chrome.user.is_some();
+pub async fn home(context: PageContext, mailbox: Option<web::Data<DevMailbox>>) -> Markup {
+    let signed_in = context.user.is_some();
     page(
         "Home",
-        &chrome,
+        &context,
         html! {
             h1 { "Mailbox challenges, end to end" }
             p {

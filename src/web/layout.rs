@@ -1,18 +1,9 @@
-//! The page shell and the form pieces every page shares.
+//! The page shell every page shares, and the pieces of the passkey script.
 
 use maud::{DOCTYPE, Markup, html};
 
-use crate::accounts::users::User;
-
-/// What every page shows around its content: the signed-in account, the sign-out form's CSRF
-/// token and a one-shot notice.
-pub struct Chrome {
-    pub user: Option<User>,
-    pub csrf: String,
-    pub notice: Option<String>,
-    /// A recovery session, which can only enrol a passkey: no links to elsewhere.
-    pub recovering: bool,
-}
+use super::context::PageContext;
+use super::forms::csrf_field;
 
 fn document(title: &str, csrf: Option<&str>, header: Markup, content: Markup) -> Markup {
     html! {
@@ -38,21 +29,21 @@ fn document(title: &str, csrf: Option<&str>, header: Markup, content: Markup) ->
     }
 }
 
-pub fn page(title: &str, chrome: &Chrome, content: Markup) -> Markup {
+pub fn page(title: &str, context: &PageContext, content: Markup) -> Markup {
     let header = html! {
         header.site {
             a.brand href="/" { "Mailbox challenges" }
             nav {
-                @if let Some(user) = &chrome.user {
+                @if let Some(user) = &context.user {
                     a href="/account" { (user.email.as_str()) }
                     form.inline method="post" action="/logout" {
-                        (csrf_field(&chrome.csrf))
+                        (csrf_field(&context.csrf))
                         button.link type="submit" { "Sign out" }
                     }
-                } @else if chrome.recovering {
+                } @else if context.recovering {
                     span.meta { "Recovering your account" }
                     form.inline method="post" action="/logout" {
-                        (csrf_field(&chrome.csrf))
+                        (csrf_field(&context.csrf))
                         button.link type="submit" { "Cancel" }
                     }
                 } @else {
@@ -63,38 +54,17 @@ pub fn page(title: &str, chrome: &Chrome, content: Markup) -> Markup {
         }
     };
     let content = html! {
-        @if let Some(notice) = &chrome.notice {
+        @if let Some(notice) = &context.notice {
             p.notice role="status" { (notice) }
         }
         (content)
     };
-    document(title, Some(&chrome.csrf), header, content)
+    document(title, Some(&context.csrf), header, content)
 }
 
 /// A page without session details, for errors.
 pub fn bare_page(title: &str, content: Markup) -> Markup {
     document(title, None, html! { header.site { a.brand href="/" { "Mailbox challenges" } } }, content)
-}
-
-pub fn csrf_field(token: &str) -> Markup {
-    html! { input type="hidden" name="csrf" value=(token); }
-}
-
-pub fn error_message(error: Option<&str>) -> Markup {
-    html! {
-        @if let Some(error) = error {
-            p.error role="alert" { (error) }
-        }
-    }
-}
-
-/// `22 Nov 2026, 16:04 UTC`.
-pub fn format_time(epoch_ms: i64) -> String {
-    let Ok(at) = time::OffsetDateTime::from_unix_timestamp(epoch_ms.div_euclid(1000)) else {
-        return "unknown".into();
-    };
-    let month = &format!("{:?}", at.month())[..3];
-    format!("{} {month} {}, {:02}:{:02} UTC", at.day(), at.year(), at.hour(), at.minute())
 }
 
 /// Where the passkey script writes what happened.
@@ -104,24 +74,4 @@ pub fn passkey_status() -> Markup {
 
 pub fn passkey_script() -> Markup {
     html! { script src="/static/passkeys.js" defer {} }
-}
-
-/// A labelled email input.
-pub fn email_field(label: &str, value: &str) -> Markup {
-    email_input(label, value, "email")
-}
-
-/// The login page's email input: browsers offer saved passkeys in its autofill only when its
-/// autocomplete names it the username and ends with `webauthn`.
-pub fn email_field_with_passkeys(label: &str, value: &str) -> Markup {
-    email_input(label, value, "username webauthn")
-}
-
-fn email_input(label: &str, value: &str, autocomplete: &str) -> Markup {
-    html! {
-        label {
-            (label)
-            input type="email" name="email" value=(value) required autocomplete=(autocomplete) maxlength="254";
-        }
-    }
 }

@@ -1,30 +1,32 @@
-//! The sample app's web front: server-rendered pages for each flow, over the accounts layer.
+//! The sample app's web front: server-rendered pages for each flow, and the passkey script's
+//! JSON endpoints, over the accounts and passkeys layers.
 
 mod account;
 mod assets;
+mod code_page;
 mod context;
 mod csrf;
 mod dev_mailbox;
-mod entry;
 pub mod error;
+mod forms;
+mod guards;
 mod home;
 pub mod layout;
+mod login;
 mod passkeys;
 mod reauth;
 pub mod recovery;
-mod respond;
+mod response;
 pub mod session;
+mod signup;
 pub mod throttle;
-mod verify;
 
 use actix_web::http::StatusCode;
 use actix_web::web;
 use maud::html;
 
-use std::time::Duration;
-
 use crate::accounts::flows::Flows;
-use crate::accounts::session_store::SqliteSessionStore;
+use crate::accounts::recovery::Recovery;
 use crate::accounts::users::Users;
 use crate::clock::Clock;
 use crate::mail::DevMailbox;
@@ -33,11 +35,10 @@ use crate::passkeys::Passkeys;
 /// What the handlers share.
 pub struct AppState {
     pub flows: Flows,
+    pub recovery: Recovery,
     pub users: Users,
     pub passkeys: Passkeys,
-    pub sessions: SqliteSessionStore,
     pub clock: Clock,
-    pub recovery_ttl: Duration,
 }
 
 /// Mounts every page; `/dev/mailbox` only when a development mailbox is given.
@@ -46,14 +47,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, dev_mailbox: Option<DevMailbox>) 
         .route("/static/app.css", web::get().to(assets::stylesheet))
         .route("/static/app.js", web::get().to(assets::script))
         .route("/static/passkeys.js", web::get().to(assets::passkey_script))
-        .route("/signup", web::get().to(entry::signup_form))
-        .route("/signup", web::post().to(entry::signup))
-        .route("/login", web::get().to(entry::login_form))
-        .route("/login", web::post().to(entry::login))
-        .route("/verify", web::get().to(verify::code_form))
-        .route("/verify", web::post().to(verify::submit_code))
-        .route("/verify/resend", web::post().to(verify::resend))
-        .route("/verify/cancel", web::post().to(verify::cancel))
+        .route("/signup", web::get().to(signup::form))
+        .route("/signup", web::post().to(signup::submit))
+        .route("/login", web::get().to(login::form))
+        .route("/login", web::post().to(login::submit))
+        .route("/verify", web::get().to(code_page::code_form))
+        .route("/verify", web::post().to(code_page::submit_code))
+        .route("/verify/resend", web::post().to(code_page::resend))
+        .route("/verify/cancel", web::post().to(code_page::cancel))
         .route("/account", web::get().to(account::show))
         .route("/account/email", web::get().to(account::email_form))
         .route("/account/email", web::post().to(account::change_email))
@@ -75,7 +76,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, dev_mailbox: Option<DevMailbox>) 
 }
 
 pub async fn not_found() -> actix_web::HttpResponse {
-    respond::html(
+    response::html(
         StatusCode::NOT_FOUND,
         layout::bare_page("Not found", html! { h1 { "Page not found" } p { a href="/" { "Back to the start" } } }),
     )

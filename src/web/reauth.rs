@@ -1,38 +1,25 @@
-//! The recent-authentication gate: sensitive changes need a sign-in from the last ten minutes.
-//! Otherwise the person confirms it's them (passkey or email code) and continues where they were.
-
-use std::time::Duration;
+//! Confirming it's you: where the recent-authentication gate (`guards::RecentlySignedIn`) sends
+//! a person, to sign in again with a passkey or an email code and continue where they were.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use maud::html;
 
 use super::AppState;
+use super::context::PageContext;
 use super::csrf::{CsrfForm, NoFields};
-use super::error::AppError;
-use super::layout::{Chrome, csrf_field, error_message, page, passkey_script, passkey_status};
-use super::respond::{html, see_other};
+use super::error::PageError;
+use super::forms::{csrf_field, error_message, start_flow};
+use super::guards::SignedIn;
+use super::layout::{page, passkey_script, passkey_status};
+use super::response::html;
 use super::session::AppSession;
-use super::verify::start_flow;
 use crate::accounts::flows::Flow;
 
-pub const RECENT_AUTHENTICATION: Duration = Duration::from_secs(600);
-
-pub fn recently_authenticated(session: &AppSession, now_ms: i64) -> bool {
-    session.signed_in_at().is_some_and(|at| now_ms - at <= RECENT_AUTHENTICATION.as_millis() as i64)
-}
-
-/// Sends the person to confirm it's them, then back to `return_to`.
-pub fn ask_to_reauthenticate(session: &AppSession, return_to: &str) -> Result<HttpResponse, AppError> {
-    session.set_return_to(return_to)?;
-    session.set_notice("For your security, please confirm it's you.")?;
-    Ok(see_other("/reauth"))
-}
-
-fn reauth_page(chrome: &Chrome, error: Option<&str>) -> maud::Markup {
+fn reauth_page(context: &PageContext, error: Option<&str>) -> maud::Markup {
     page(
         "Confirm it's you",
-        chrome,
+        context,
         html! {
             h1 { "Confirm it's you" }
             p { "This change needs a recent sign-in. Use your passkey, or get a code by email." }
@@ -42,7 +29,7 @@ fn reauth_page(chrome: &Chrome, error: Option<&str>) -> maud::Markup {
             }
             (passkey_status())
             form method="post" action="/reauth/email" {
-                (csrf_field(&chrome.csrf))
+                (csrf_field(&context.csrf))
                 button.link type="submit" { "Email me a code instead" }
             }
             (passkey_script())
@@ -56,26 +43,26 @@ pub struct Next {
 }
 
 /// `?next=/path` says where to continue; the session only ever returns to paths of this site.
-pub async fn show(session: AppSession, chrome: Chrome, query: web::Query<Next>) -> Result<HttpResponse, AppError> {
-    if chrome.user.is_none() {
-        return Ok(see_other("/login"));
-    }
+pub async fn show(
+    _: SignedIn,
+    session: AppSession,
+    context: PageContext,
+    query: web::Query<Next>,
+) -> Result<HttpResponse, PageError> {
     if let Some(next) = &query.next {
         session.set_return_to(next)?;
     }
-    Ok(html(StatusCode::OK, reauth_page(&chrome, None)))
+    Ok(html(StatusCode::OK, reauth_page(&context, None)))
 }
 
 /// Confirms by email: a login code to the account's own address.
 pub async fn by_email(
+    _: CsrfForm<NoFields>,
+    SignedIn(user): SignedIn,
     state: web::Data<AppState>,
     session: AppSession,
-    chrome: Chrome,
-    _: CsrfForm<NoFields>,
-) -> Result<HttpResponse, AppError> {
-    let Some(user) = &chrome.user else {
-        return Ok(see_other("/login"));
-    };
-    let refuse = |status, message: &str| html(status, reauth_page(&chrome, Some(message)));
-    start_flow(&state, &session, Flow::Login { email: user.email.to_string() }, refuse).await
+    context: PageContext,
+) -> Result<HttpResponse, PageError> {
+    let refuse = |status, message: &str| html(status, reauth_page(&context, Some(message)));
+    start_flow(&state, &session, Flow::Login { email: user.email }, refuse).await
 }

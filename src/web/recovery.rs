@@ -1,7 +1,6 @@
-//! Account recovery for people who lost their passkey: prove the mailbox with a code, then a
-//! short recovery session that can do one thing only: enrol a new passkey.
+//! The pages of account recovery (its rules are in `accounts::recovery`): ask for a code, then
+//! a short recovery session that can do one thing only, enrol a new passkey.
 
-use actix_session::SessionExt;
 use actix_web::body::EitherBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
@@ -10,17 +9,16 @@ use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 
 use super::AppState;
+use super::context::PageContext;
 use super::csrf::CsrfForm;
-use super::entry::EmailForm;
-use super::error::AppError;
-use super::layout::{
-    Chrome, csrf_field, email_field, error_message, format_time, page, passkey_script, passkey_status,
-};
-use super::respond::{html, see_other};
+use super::error::PageError;
+use super::forms::{EmailForm, csrf_field, email_field, error_message, start_flow};
+use super::layout::{page, passkey_script, passkey_status};
+use super::response::{html, see_other};
 use super::session::AppSession;
-use super::verify::start_flow;
 use crate::accounts::flows::Flow;
-use crate::challenges::model::EmailAddress;
+use crate::clock::format_time;
+use crate::domain::EmailAddress;
 
 /// The only paths a recovery session may use: enrolment, and signing out (on a shared device
 /// the person must be able to end it).
@@ -35,7 +33,7 @@ pub async fn confine_recovery(
     req: ServiceRequest,
     next: Next<impl actix_web::body::MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl actix_web::body::MessageBody>>, actix_web::Error> {
-    let in_recovery = AppSession::from(req.get_session()).recovery().is_some();
+    let in_recovery = AppSession::of(&req).recovery().is_some();
     if in_recovery && !allowed_during_recovery(req.path()) {
         let (req, _) = req.into_parts();
         return Ok(ServiceResponse::new(req, see_other("/recover/passkey")).map_into_right_body());
@@ -43,16 +41,16 @@ pub async fn confine_recovery(
     next.call(req).await.map(ServiceResponse::map_into_left_body)
 }
 
-fn request_page(chrome: &Chrome, form: &EmailForm, error: Option<&str>) -> Markup {
+fn request_page(context: &PageContext, form: &EmailForm, error: Option<&str>) -> Markup {
     page(
         "Recover your account",
-        chrome,
+        context,
         html! {
             h1 { "Lost your passkey?" }
             p { "Enter your account's email. We'll send a code; with it you can set up a new passkey." }
             (error_message(error))
             form method="post" action="/recover" {
-                (csrf_field(&chrome.csrf))
+                (csrf_field(&context.csrf))
                 (email_field("Email", &form.email))
                 button type="submit" { "Send me a code" }
             }
@@ -61,33 +59,33 @@ fn request_page(chrome: &Chrome, form: &EmailForm, error: Option<&str>) -> Marku
     )
 }
 
-pub async fn request_form(chrome: Chrome) -> HttpResponse {
-    html(StatusCode::OK, request_page(&chrome, &EmailForm::default(), None))
+pub async fn request_form(context: PageContext) -> HttpResponse {
+    html(StatusCode::OK, request_page(&context, &EmailForm::default(), None))
 }
 
 pub async fn request(
+    CsrfForm(form): CsrfForm<EmailForm>,
     state: web::Data<AppState>,
     session: AppSession,
-    chrome: Chrome,
-    CsrfForm(form): CsrfForm<EmailForm>,
-) -> Result<HttpResponse, AppError> {
-    let refuse = |status, message: &str| html(status, request_page(&chrome, &form, Some(message)));
+    context: PageContext,
+) -> Result<HttpResponse, PageError> {
+    let refuse = |status, message: &str| html(status, request_page(&context, &form, Some(message)));
     let email = match EmailAddress::parse(&form.email) {
         Ok(email) => email,
         Err(e) => return Ok(refuse(StatusCode::BAD_REQUEST, &e.0)),
     };
-    start_flow(&state, &session, Flow::Recovery { email: email.to_string() }, refuse).await
+    start_flow(&state, &session, Flow::Recovery { email }, refuse).await
 }
 
 /// The recovery page: the account's passkeys and the enrolment of a new one.
 pub async fn passkey_page(
     state: web::Data<AppState>,
     session: AppSession,
-    chrome: Chrome,
-) -> Result<HttpResponse, AppError> {
+    context: PageContext,
+) -> Result<HttpResponse, PageError> {
     let now = state.clock.now_ms();
     let grant = match session.recovery() {
-        Some(grant) if grant.expires_at > now => grant,
+        Some(grant) if grant.is_active(now) => grant,
         Some(_) => {
             session.clear_recovery();
             session.set_notice("Your recovery session has expired. Ask for a new code to try again.")?;
@@ -96,12 +94,12 @@ pub async fn passkey_page(
         None => return Ok(see_other("/recover")),
     };
     let passkeys = state.passkeys.store().list(grant.account).await?;
-    let minutes_left = (grant.expires_at - now + 59_999) / 60_000;
+    let minutes_left = grant.minutes_left(now);
     Ok(html(
         StatusCode::OK,
         page(
             "Set up a new passkey",
-            &chrome,
+            &context,
             html! {
                 h1 { "Set up a new passkey" }
                 p { "Your email is confirmed. Create a passkey on this device to get back into your account. "

@@ -5,16 +5,12 @@ use std::future::{Ready, ready};
 
 use actix_session::{Session, SessionExt};
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use anyhow::anyhow;
 
-use super::error::AppError;
 use crate::accounts::flows::Pending;
-pub use crate::accounts::session_store::RecoveryGrant;
+use crate::accounts::recovery::RecoveryGrant;
 use crate::accounts::session_store::{RECOVERY_KEY as RECOVERY, USER_ID_KEY};
-use crate::accounts::users::AccountId;
-use crate::challenges::generate;
-use crate::challenges::hashing::same_hash;
+use crate::domain::{AccountId, constant_time_eq, random_token};
 use crate::passkeys::ceremonies::Kind;
 
 const SIGNED_IN_AT: &str = "signed_in_at";
@@ -30,17 +26,16 @@ impl FromRequest for AppSession {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Self(req.get_session())))
-    }
-}
-
-impl From<Session> for AppSession {
-    fn from(session: Session) -> Self {
-        Self(session)
+        ready(Ok(Self::of(req)))
     }
 }
 
 impl AppSession {
+    /// The session of a request, for extractors and middleware.
+    pub fn of(req: &impl SessionExt) -> Self {
+        Self(req.get_session())
+    }
+
     /// A value that fails to decode is treated as absent: the state is ours, so that only
     /// happens after a format change, and starting over is the safe answer.
     fn read<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
@@ -57,8 +52,8 @@ impl AppSession {
         value
     }
 
-    fn write<T: serde::Serialize>(&self, key: &str, value: T) -> Result<(), AppError> {
-        self.0.insert(key, value).map_err(|e| AppError::Unexpected(anyhow::anyhow!("session write failed: {e}")))
+    fn write<T: serde::Serialize>(&self, key: &str, value: T) -> anyhow::Result<()> {
+        self.0.insert(key, value).map_err(|e| anyhow!("session write failed: {e}"))
     }
 
     pub fn user_id(&self) -> Option<AccountId> {
@@ -71,7 +66,7 @@ impl AppSession {
     }
 
     /// Signs in under a new session key, so a key planted before sign-in is worth nothing.
-    pub fn sign_in(&self, user: AccountId, now_ms: i64) -> Result<(), AppError> {
+    pub fn sign_in(&self, user: AccountId, now_ms: i64) -> anyhow::Result<()> {
         self.0.renew();
         self.0.remove(PENDING);
         self.0.remove(CSRF);
@@ -80,7 +75,7 @@ impl AppSession {
     }
 
     /// Opens a recovery session under a new key. It is not a signed-in session.
-    pub fn start_recovery(&self, grant: RecoveryGrant) -> Result<(), AppError> {
+    pub fn start_recovery(&self, grant: RecoveryGrant) -> anyhow::Result<()> {
         self.0.renew();
         self.0.remove(USER_ID_KEY);
         self.0.remove(PENDING);
@@ -97,7 +92,7 @@ impl AppSession {
     }
 
     /// Keeps the id of a WebAuthn ceremony this session started; one per kind.
-    pub fn set_ceremony(&self, kind: Kind, id: &str) -> Result<(), AppError> {
+    pub fn set_ceremony(&self, kind: Kind, id: &str) -> anyhow::Result<()> {
         self.write(&ceremony_key(kind), id)
     }
 
@@ -107,7 +102,7 @@ impl AppSession {
     }
 
     /// Where to continue after a fresh sign-in asked for by the recent-authentication gate.
-    pub fn set_return_to(&self, path: &str) -> Result<(), AppError> {
+    pub fn set_return_to(&self, path: &str) -> anyhow::Result<()> {
         self.write(RETURN_TO, path)
     }
 
@@ -124,7 +119,7 @@ impl AppSession {
         self.read(PENDING)
     }
 
-    pub fn set_pending(&self, pending: &Pending) -> Result<(), AppError> {
+    pub fn set_pending(&self, pending: &Pending) -> anyhow::Result<()> {
         self.write(PENDING, pending)
     }
 
@@ -133,24 +128,21 @@ impl AppSession {
     }
 
     /// The session's CSRF token, made on first use.
-    pub fn csrf_token(&self) -> Result<String, AppError> {
+    pub fn csrf_token(&self) -> anyhow::Result<String> {
         if let Some(token) = self.read::<String>(CSRF) {
             return Ok(token);
         }
-        let token = URL_SAFE_NO_PAD.encode(generate::key_bytes(32));
+        let token = random_token(32);
         self.write(CSRF, &token)?;
         Ok(token)
     }
 
-    /// Refuses a form whose token is missing or is not this session's.
-    pub fn check_csrf(&self, given: &str) -> Result<(), AppError> {
-        match self.read::<String>(CSRF) {
-            Some(expected) if same_hash(expected.as_bytes(), given.as_bytes()) => Ok(()),
-            _ => Err(AppError::Csrf),
-        }
+    /// Whether `given` is this session's CSRF token; a session without one matches nothing.
+    pub fn csrf_matches(&self, given: &str) -> bool {
+        self.read::<String>(CSRF).is_some_and(|expected| constant_time_eq(expected.as_bytes(), given.as_bytes()))
     }
 
-    pub fn set_notice(&self, text: &str) -> Result<(), AppError> {
+    pub fn set_notice(&self, text: &str) -> anyhow::Result<()> {
         self.write(NOTICE, text)
     }
 

@@ -265,7 +265,7 @@ async fn create_rate_limit(adapter: Adapter) {
 
     // The first create was 50 s ago: its slot frees 600 s after it was made.
     let limited = client.create(&request("Jane@Example.com", "signup")).await.err();
-    assert_eq!(limited, Some(ClientError::ChallengeRateLimited { retry_after: 550 }));
+    assert_eq!(limited, Some(ClientError::ChallengeRateLimited { retry_after_seconds: 550 }));
 
     let mut skipping = request("jane@example.com", "login");
     skipping.skip_rate_limit = true;
@@ -274,7 +274,7 @@ async fn create_rate_limit(adapter: Adapter) {
 
     t.clock.advance(Duration::from_secs(549));
     let limited = client.create(&request("jane@example.com", "login")).await.err();
-    assert_eq!(limited, Some(ClientError::ChallengeRateLimited { retry_after: 1 }));
+    assert_eq!(limited, Some(ClientError::ChallengeRateLimited { retry_after_seconds: 1 }));
     t.clock.advance(Duration::from_secs(1));
     assert!(client.create(&request("jane@example.com", "login")).await.is_ok());
 }
@@ -296,7 +296,7 @@ async fn failed_verification_rate_limit(adapter: Adapter) {
 
     // The first failures were 20 minutes ago; they free a slot 24 hours after they were made.
     let limited = client.create(&request("jane@example.com", "login")).await.err();
-    assert_eq!(limited, Some(ClientError::ChallengeRateLimited { retry_after: 24 * 3600 - 20 * 60 }));
+    assert_eq!(limited, Some(ClientError::ChallengeRateLimited { retry_after_seconds: 24 * 3600 - 20 * 60 }));
     assert!(client.create(&request("john@example.com", "login")).await.is_ok());
 }
 

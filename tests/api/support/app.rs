@@ -2,12 +2,12 @@
 //! browsers: HTTP clients with their own cookie jars that read codes from the received mail.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mailbox::clock::Clock;
 use mailbox::startup::Application;
 use reqwest::cookie::{CookieStore, Jar};
-use reqwest::header::LOCATION;
+use reqwest::header::{COOKIE, LOCATION};
 use reqwest::{StatusCode, Url};
 
 use super::smtp_server::{ReceivedEmail, SmtpServer};
@@ -31,6 +31,13 @@ pub struct Page {
 }
 
 impl Page {
+    /// Reads a response the way a browser shows it: status, `Location`, body.
+    pub async fn read(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let location = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Self { status, location, body: response.text().await.unwrap_or_default() }
+    }
+
     pub fn redirects_to(&self, path: &str) -> bool {
         self.status == StatusCode::SEE_OTHER && self.location.as_deref() == Some(path)
     }
@@ -75,8 +82,22 @@ impl TestApp {
 
     /// The code in the newest email to `to`.
     pub async fn code_for(&self, to: &str) -> String {
-        let mail = self.mail_to(to).await;
-        find_code(&mail.text).unwrap_or_else(|| panic!("no code in the email to {to}: {}", mail.text))
+        code_in(&self.mail_to(to).await, to)
+    }
+
+    /// The newest email to `to` once it has more than `seen`.
+    pub async fn mail_after(&self, to: &str, seen: usize) -> ReceivedEmail {
+        let deadline = Instant::now() + MAIL_WAIT;
+        while self.mail_count(to) <= seen {
+            assert!(Instant::now() < deadline, "{to} received no email after the first {seen}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.mail_to(to).await
+    }
+
+    /// The code in the newest email to `to` once it has more than `seen`.
+    pub async fn code_after(&self, to: &str, seen: usize) -> String {
+        code_in(&self.mail_after(to, seen).await, to)
     }
 
     /// How many emails `to` has received.
@@ -92,6 +113,51 @@ impl TestApp {
         assert!(browser.submit_code(&code).await.redirects_to("/account"));
         browser
     }
+
+    /// A browser that started signing up as `email` (on the code page), and the code it was sent.
+    pub async fn started_signup(&self, email: &str) -> (Browser, String) {
+        let browser = self.browser();
+        let started = browser.signup(email, "Sam Sample").await;
+        assert!(started.redirects_to("/verify"), "sign-up did not lead to /verify: {}", started.status);
+        let code = self.code_for(email).await;
+        (browser, code)
+    }
+
+    /// Another session of `email`'s existing account, signed in with an email code.
+    pub async fn signed_in_by_email(&self, email: &str) -> Browser {
+        let browser = self.browser();
+        let seen = self.mail_count(email);
+        assert!(browser.login(email).await.redirects_to("/verify"));
+        let code = self.code_after(email, seen).await;
+        assert!(browser.submit_code(&code).await.redirects_to("/account"));
+        browser
+    }
+
+    /// GET `path` from a client with no cookie store, sending exactly `cookie`.
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> reqwest::Response {
+        plain_client()
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .expect("GET with a cookie")
+    }
+
+    /// [`get_with_cookie`](Self::get_with_cookie), read as a page.
+    pub async fn page_with_cookie(&self, path: &str, cookie: &str) -> Page {
+        Page::read(self.get_with_cookie(path, cookie).await).await
+    }
+}
+
+/// A client with no cookie store and no redirects, for raw headers.
+pub fn plain_client() -> reqwest::Client {
+    mailbox::tls::install_ring_provider();
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// The code in `mail`, which was sent to `to`.
+fn code_in(mail: &ReceivedEmail, to: &str) -> String {
+    find_code(&mail.text).unwrap_or_else(|| panic!("no code in the email to {to}: {}", mail.text))
 }
 
 /// The first run of exactly six digits.
@@ -128,14 +194,8 @@ impl Browser {
         self.jar.add_cookie_str(&format!("session={value}"), &self.url());
     }
 
-    async fn page(response: reqwest::Response) -> Page {
-        let status = response.status();
-        let location = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        Page { status, location, body: response.text().await.unwrap_or_default() }
-    }
-
     pub async fn get(&self, path: &str) -> Page {
-        Self::page(self.http.get(format!("{}{path}", self.base)).send().await.expect("GET")).await
+        Page::read(self.http.get(format!("{}{path}", self.base)).send().await.expect("GET")).await
     }
 
     /// The session's CSRF token, as a form on any page carries it.
@@ -155,7 +215,7 @@ impl Browser {
 
     /// Posts exactly these fields (no token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        Self::page(self.http.post(format!("{}{path}", self.base)).form(fields).send().await.expect("POST")).await
+        Page::read(self.http.post(format!("{}{path}", self.base)).form(fields).send().await.expect("POST")).await
     }
 
     pub async fn signup(&self, email: &str, name: &str) -> Page {

@@ -2,6 +2,10 @@
 //! clock, and clients of both adapters.
 
 pub mod app;
+pub mod flows_harness;
+pub mod pages;
+pub mod passkey;
+pub mod security;
 pub mod smtp_server;
 
 use std::collections::HashMap;
@@ -9,15 +13,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use mailbox::challenges::ChallengeService;
-use mailbox::challenges::model::{EmailAddress, NewChallenge, Purpose};
+use mailbox::challenges::model::{NewChallenge, Purpose};
 use mailbox::client::{ChallengeClient, HttpClient, HttpClientConfig, InProcessClient};
 use mailbox::clock::Clock;
-use mailbox::settings::{DEV_API_KEY, DEV_TENANCY_ID, SecretText, Settings};
+use mailbox::domain::{DisplayName, EmailAddress, SecretString};
+use mailbox::settings::{DEV_API_KEY, DEV_TENANCY_ID, Settings};
 use mailbox::startup::Application;
 use reqwest::Url;
 
 /// 2026-01-01T00:00:00Z; tests move time with `clock.advance`.
 pub const START_MS: i64 = 1_767_225_600_000;
+/// `START_MS` as the sample app writes times.
+pub const START_TIME: &str = "1 Jan 2026, 00:00 UTC";
 pub const TEST_HASH_KEY: &str = "test-hash-key-0123456789abcdefghijklmnop";
 
 #[derive(Clone, Copy, Debug)]
@@ -81,7 +88,7 @@ impl TestService {
     }
 
     pub fn client_for(&self, adapter: Adapter, tenancy_id: &str, api_key: &str) -> Arc<dyn ChallengeClient> {
-        let key = SecretText::new(api_key);
+        let key = SecretString::new(api_key);
         match adapter {
             Adapter::Http => {
                 Arc::new(HttpClient::new(HttpClientConfig::new(self.api_url.clone(), tenancy_id, key)).unwrap())
@@ -103,6 +110,10 @@ impl TestService {
 
 pub fn email(raw: &str) -> EmailAddress {
     EmailAddress::parse(raw).unwrap()
+}
+
+pub fn name(raw: &str) -> DisplayName {
+    DisplayName::parse(raw).unwrap()
 }
 
 pub fn purpose(raw: &str) -> Purpose {

@@ -7,11 +7,13 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::AppState;
+use super::context::PageContext;
 use super::csrf::{CsrfForm, NoFields};
-use super::error::AppError;
-use super::layout::{Chrome, csrf_field, error_message, page};
-use super::respond::{html, see_other, status_of};
-use super::session::{AppSession, RecoveryGrant};
+use super::error::{PageError, flow_status};
+use super::forms::{csrf_field, error_message};
+use super::layout::page;
+use super::response::{html, see_other};
+use super::session::AppSession;
 use crate::accounts::flows::{Completed, Flow, FlowError, Pending};
 
 #[derive(Deserialize)]
@@ -38,10 +40,10 @@ struct CodePage<'a> {
     error: Option<&'a str>,
 }
 
-fn code_page(chrome: &Chrome, view: CodePage<'_>) -> Markup {
+fn code_page(context: &PageContext, view: CodePage<'_>) -> Markup {
     page(
         heading(view.flow),
-        chrome,
+        context,
         html! {
             h1 { (heading(view.flow)) }
             p { "We sent a 6-digit code to " strong.mailbox { (view.masked_email) } ". It may take a minute to arrive." }
@@ -50,7 +52,7 @@ fn code_page(chrome: &Chrome, view: CodePage<'_>) -> Markup {
                 p.error role="alert" { "This code has expired. Ask for a new one below." }
             }
             form method="post" action="/verify" {
-                (csrf_field(&chrome.csrf))
+                (csrf_field(&context.csrf))
                 label {
                     "Code"
                     input.code type="text" name="code" required autofocus autocomplete="one-time-code"
@@ -60,14 +62,14 @@ fn code_page(chrome: &Chrome, view: CodePage<'_>) -> Markup {
             }
             div.secondary {
                 form.inline method="post" action="/verify/resend" {
-                    (csrf_field(&chrome.csrf))
+                    (csrf_field(&context.csrf))
                     button.link type="submit" data-cooldown=(view.resend_wait) { "Send a new code" }
                     @if view.resend_wait > 0 {
                         span.cooldown { " (available in " span.seconds { (view.resend_wait) } " seconds)" }
                     }
                 }
                 form.inline method="post" action="/verify/cancel" {
-                    (csrf_field(&chrome.csrf))
+                    (csrf_field(&context.csrf))
                     button.link type="submit" { "Cancel" }
                 }
             }
@@ -77,10 +79,10 @@ fn code_page(chrome: &Chrome, view: CodePage<'_>) -> Markup {
 }
 
 /// A page for a pending code that can no longer be used: the only way on is to start over.
-fn start_over_page(chrome: &Chrome, message: &str, start: &str) -> Markup {
+fn start_over_page(context: &PageContext, message: &str, start: &str) -> Markup {
     page(
         "Start over",
-        chrome,
+        context,
         html! {
             h1 { "Let's start over" }
             p.error role="alert" { (message) }
@@ -93,7 +95,7 @@ fn start_over_page(chrome: &Chrome, message: &str, start: &str) -> Markup {
 async fn show(
     state: &AppState,
     session: &AppSession,
-    chrome: &Chrome,
+    context: &PageContext,
     pending: &Pending,
     status: StatusCode,
     error: Option<&str>,
@@ -108,46 +110,29 @@ async fn show(
                 error: error.filter(|_| !state.flows.is_expired(&challenge)),
                 resend_wait: state.flows.resend_wait(pending),
             };
-            html(status, code_page(chrome, view))
+            html(status, code_page(context, view))
         }
         Err(err @ FlowError::Gone) => {
             session.clear_pending();
-            html(StatusCode::BAD_REQUEST, start_over_page(chrome, &err.to_string(), pending.flow.start_path()))
+            html(StatusCode::BAD_REQUEST, start_over_page(context, &err.to_string(), pending.flow.start_path()))
         }
-        Err(err) => html(status_of(&err), start_over_page(chrome, &err.to_string(), pending.flow.start_path())),
+        Err(err) => html(flow_status(&err), start_over_page(context, &err.to_string(), pending.flow.start_path())),
     }
 }
 
-/// Starts `flow` and sends the person to the code page; if it cannot start, `form_page` shows
-/// the form again with the reason.
-pub async fn start_flow(
-    state: &AppState,
-    session: &AppSession,
-    flow: Flow,
-    form_page: impl FnOnce(StatusCode, &str) -> HttpResponse,
-) -> Result<HttpResponse, AppError> {
-    match state.flows.start(flow).await {
-        Ok(pending) => {
-            session.set_pending(&pending)?;
-            Ok(see_other("/verify"))
-        }
-        Err(err) => Ok(form_page(status_of(&err), &err.to_string())),
-    }
-}
-
-pub async fn code_form(state: web::Data<AppState>, session: AppSession, chrome: Chrome) -> HttpResponse {
+pub async fn code_form(state: web::Data<AppState>, session: AppSession, context: PageContext) -> HttpResponse {
     match session.pending() {
-        Some(pending) => show(&state, &session, &chrome, &pending, StatusCode::OK, None).await,
+        Some(pending) => show(&state, &session, &context, &pending, StatusCode::OK, None).await,
         None => see_other("/"),
     }
 }
 
 pub async fn submit_code(
+    CsrfForm(form): CsrfForm<CodeForm>,
     state: web::Data<AppState>,
     session: AppSession,
-    chrome: Chrome,
-    CsrfForm(form): CsrfForm<CodeForm>,
-) -> Result<HttpResponse, AppError> {
+    context: PageContext,
+) -> Result<HttpResponse, PageError> {
     let Some(mut pending) = session.pending() else {
         return Ok(see_other("/"));
     };
@@ -157,8 +142,7 @@ pub async fn submit_code(
             Ok(see_other(&session.take_return_to().unwrap_or_else(|| "/account".into())))
         }
         Ok(Completed::Recovered(account)) => {
-            let expires_at = state.clock.now_ms() + state.recovery_ttl.as_millis() as i64;
-            session.start_recovery(RecoveryGrant { account, expires_at })?;
+            session.start_recovery(state.recovery.grant(account))?;
             Ok(see_other("/recover/passkey"))
         }
         Ok(Completed::EmailChanged(_)) => {
@@ -168,24 +152,24 @@ pub async fn submit_code(
         }
         Err(err @ (FlowError::WrongCode(_) | FlowError::Expired)) => {
             session.set_pending(&pending)?;
-            Ok(show(&state, &session, &chrome, &pending, status_of(&err), Some(&err.to_string())).await)
+            Ok(show(&state, &session, &context, &pending, flow_status(&err), Some(&err.to_string())).await)
         }
         Err(err @ (FlowError::Unavailable(_) | FlowError::Storage(_))) => {
-            Ok(show(&state, &session, &chrome, &pending, status_of(&err), Some(&err.to_string())).await)
+            Ok(show(&state, &session, &context, &pending, flow_status(&err), Some(&err.to_string())).await)
         }
         Err(err) => {
             session.clear_pending();
-            Ok(html(status_of(&err), start_over_page(&chrome, &err.to_string(), pending.flow.start_path())))
+            Ok(html(flow_status(&err), start_over_page(&context, &err.to_string(), pending.flow.start_path())))
         }
     }
 }
 
 pub async fn resend(
+    _: CsrfForm<NoFields>,
     state: web::Data<AppState>,
     session: AppSession,
-    chrome: Chrome,
-    _: CsrfForm<NoFields>,
-) -> Result<HttpResponse, AppError> {
+    context: PageContext,
+) -> Result<HttpResponse, PageError> {
     let Some(pending) = session.pending() else {
         return Ok(see_other("/"));
     };
@@ -195,15 +179,15 @@ pub async fn resend(
             session.set_notice("We sent you a new code. Earlier codes no longer work.")?;
             Ok(see_other("/verify"))
         }
-        Err(err) => Ok(show(&state, &session, &chrome, &pending, status_of(&err), Some(&err.to_string())).await),
+        Err(err) => Ok(show(&state, &session, &context, &pending, flow_status(&err), Some(&err.to_string())).await),
     }
 }
 
 pub async fn cancel(
+    _: CsrfForm<NoFields>,
     state: web::Data<AppState>,
     session: AppSession,
-    _: CsrfForm<NoFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let Some(pending) = session.pending() else {
         return Ok(see_other("/"));
     };

@@ -1,24 +1,20 @@
 //! Server keys: from settings, or in development generated once and kept in the database so
 //! that codes and sessions survive a restart.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-use crate::challenges::generate;
 use crate::db::Database;
-use crate::settings::SecretText;
+use crate::domain::{SecretString, random_token};
 
 /// The configured key, or the one stored under `name`, made on first use.
 pub async fn configured_or_stored(
     db: &Database,
     name: &str,
-    configured: Option<&SecretText>,
+    configured: Option<&SecretString>,
     bytes: usize,
-) -> anyhow::Result<Vec<u8>> {
+) -> anyhow::Result<String> {
     if let Some(key) = configured {
-        return Ok(key.expose().as_bytes().to_vec());
+        return Ok(key.expose().to_owned());
     }
-    let fresh = URL_SAFE_NO_PAD.encode(generate::key_bytes(bytes));
+    let fresh = random_token(bytes);
     // Insert-or-keep in one statement, so two processes starting at once agree on one key.
     let stored: String = sqlx::query_scalar(
         "INSERT INTO server_keys (name, value) VALUES (?, ?)
@@ -28,5 +24,5 @@ pub async fn configured_or_stored(
     .bind(fresh)
     .fetch_one(db.writer())
     .await?;
-    Ok(stored.into_bytes())
+    Ok(stored)
 }

@@ -1,0 +1,104 @@
+//! Account recovery, for someone who lost their passkey. A code proves the mailbox (the
+//! `Recovery` flow in `flows.rs`) and opens a short recovery grant; the grant can only enrol a
+//! new passkey; enrolling ends it, with the person's choices applied in one transaction and a
+//! notice to the account's mailbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::emails;
+use super::session_store::SqliteSessionStore;
+use super::users::Users;
+use crate::clock::{Clock, format_time};
+use crate::db::Database;
+use crate::domain::AccountId;
+use crate::mail::Mailer;
+use crate::passkeys::store::PasskeyStore;
+
+/// What a recovery session may do: enrol a passkey for `account`, until `expires_at` (epoch ms).
+/// Kept in the session state.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct RecoveryGrant {
+    pub account: AccountId,
+    pub expires_at: i64,
+}
+
+impl RecoveryGrant {
+    pub fn is_active(&self, now_ms: i64) -> bool {
+        self.expires_at > now_ms
+    }
+
+    /// Whole minutes left, rounded up.
+    pub fn minutes_left(&self, now_ms: i64) -> i64 {
+        (self.expires_at - now_ms + 59_999) / 60_000
+    }
+}
+
+/// What the person chose when enrolling through recovery.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecoveryChoices {
+    /// Remove every other passkey of the account: one may have been lost or stolen.
+    pub remove_other_passkeys: bool,
+    /// End every other session of the account, recovery sessions included.
+    pub sign_out_elsewhere: bool,
+}
+
+#[derive(Clone)]
+pub struct Recovery {
+    db: Database,
+    users: Users,
+    mailer: Arc<dyn Mailer>,
+    clock: Clock,
+    ttl: Duration,
+    base_url: String,
+}
+
+/// What recovery is built from.
+pub struct RecoveryParts {
+    pub db: Database,
+    pub users: Users,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Clock,
+    /// How long a grant may enrol a passkey.
+    pub ttl: Duration,
+    /// The app's public origin, for the link in the notice.
+    pub base_url: String,
+}
+
+impl Recovery {
+    pub fn new(parts: RecoveryParts) -> Self {
+        let RecoveryParts { db, users, mailer, clock, ttl, base_url } = parts;
+        Self { db, users, mailer, clock, ttl, base_url }
+    }
+
+    /// The grant that a verified recovery code opens.
+    pub fn grant(&self, account: AccountId) -> RecoveryGrant {
+        let ttl_ms = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
+        RecoveryGrant { account, expires_at: self.clock.now_ms().saturating_add(ttl_ms) }
+    }
+
+    /// Ends a recovery after the passkey `added` was enrolled: the person's choices in one
+    /// transaction, then a notice to the account's mailbox, so that its owner learns of it if it
+    /// was not them. The caller then signs the session in under a new key.
+    #[tracing::instrument(skip_all)]
+    pub async fn complete(&self, account: AccountId, added: i64, choices: RecoveryChoices) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.begin_write().await?;
+        if choices.remove_other_passkeys {
+            PasskeyStore::remove_all_but(&mut tx, account, added).await?;
+        }
+        if choices.sign_out_elsewhere {
+            SqliteSessionStore::end_all_of(&mut tx, account).await?;
+        }
+        tx.commit().await?;
+        if let Some(user) = self.users.find(account).await? {
+            let when = format_time(self.clock.now_ms());
+            let notice = emails::passkey_added_through_recovery(&user.email, &when, &self.base_url);
+            if let Err(err) = self.mailer.send(&notice).await {
+                tracing::error!(error = %err, "could not send the recovery notice");
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! The vocabulary every layer shares: email addresses, account ids and names, secrets and the
+//! one constant-time comparison. It imports nothing of the project, so anything may use it.
+
+mod account;
+mod email;
+mod input;
+mod secret;
+
+pub use account::{AccountId, DisplayName};
+pub use email::EmailAddress;
+pub use input::{InvalidInput, bounded_text};
+pub use secret::{SecretString, constant_time_eq, random_token};

@@ -1,0 +1,94 @@
+//! The sample app's HTTP server and the API's: listeners, middleware, headers.
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+
+use crate::accounts::session_store::SqliteSessionStore;
+use crate::challenges::{ChallengeService, api};
+use crate::mail::DevMailbox;
+use crate::web::throttle::{self, Throttle};
+use crate::web::{self as site, AppState, recovery};
+
+/// What the app's server is built from.
+pub struct Site {
+    pub state: web::Data<AppState>,
+    pub dev_mailbox: Option<DevMailbox>,
+    pub sessions: SqliteSessionStore,
+    pub session_key: Key,
+    pub secure_cookies: bool,
+    pub throttle: web::Data<Throttle>,
+}
+
+pub fn serve_app(addr: SocketAddr, site: Site) -> anyhow::Result<(SocketAddr, Server)> {
+    let listener = TcpListener::bind(addr).with_context(|| format!("could not listen on APP_ADDR {addr}"))?;
+    let bound = listener.local_addr()?;
+    let server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(site.sessions.clone(), site.session_key.clone())
+            .cookie_name("session".into())
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_secure(site.secure_cookies)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(BrowserSession::default())
+            .build();
+        App::new()
+            .app_data(site.state.clone())
+            .app_data(site.throttle.clone())
+            // A WebAuthn credential is a few KiB; nothing the app reads needs more.
+            .app_data(web::JsonConfig::default().limit(64 * 1024))
+            .wrap(from_fn(recovery::confine_recovery))
+            .wrap(from_fn(throttle::limit_posts))
+            .wrap(sessions)
+            .wrap(security_headers(site.secure_cookies))
+            // Outermost: one span per request, with a request id, around everything logged in it.
+            .wrap(TracingLogger::default())
+            .configure(|cfg| site::configure(cfg, site.dev_mailbox.clone()))
+            .default_service(web::to(site::not_found))
+    })
+    .listen(listener)?
+    .disable_signals()
+    .run();
+    Ok((bound, server))
+}
+
+/// Headers that keep the pages from being framed, sniffed, cached or leaking where they were;
+/// over HTTPS, browsers are also told to never use plain HTTP for this site.
+fn security_headers(https: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
+        // Pages show codes, addresses and passkeys; the static assets set their own policy.
+        .add(("Cache-Control", "no-store"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+             frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ));
+    if https { headers.add(("Strict-Transport-Security", "max-age=31536000")) } else { headers }
+}
+
+pub fn serve_api(addr: SocketAddr, service: ChallengeService) -> anyhow::Result<(SocketAddr, Server)> {
+    let listener = TcpListener::bind(addr).with_context(|| format!("could not listen on CHALLENGE_API_ADDR {addr}"))?;
+    let bound = listener.local_addr()?;
+    let data = web::Data::new(service);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(TracingLogger::default())
+            .configure(api::configure)
+            .default_service(web::to(api::unknown_route))
+    })
+    .listen(listener)?
+    .disable_signals()
+    .run();
+    Ok((bound, server))
+}

@@ -1,0 +1,60 @@
+//! Login: a passkey first, or a code sent to the account's email.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use maud::{Markup, html};
+
+use super::AppState;
+use super::context::PageContext;
+use super::csrf::CsrfForm;
+use super::error::PageError;
+use super::forms::{EmailForm, csrf_field, email_field_with_passkeys, error_message, start_flow};
+use super::layout::{page, passkey_script, passkey_status};
+use super::response::{html, see_other};
+use super::session::AppSession;
+use crate::accounts::flows::Flow;
+use crate::domain::EmailAddress;
+
+fn login_page(context: &PageContext, form: &EmailForm, error: Option<&str>) -> Markup {
+    page(
+        "Log in",
+        context,
+        html! {
+            h1 { "Log in" }
+            form data-passkey-form {
+                button type="button" data-passkey-login { "Sign in with a passkey" }
+            }
+            (passkey_status())
+            p.divider { "or get a code by email" }
+            (error_message(error))
+            form method="post" action="/login" data-passkey-autofill {
+                (csrf_field(&context.csrf))
+                (email_field_with_passkeys("Email", &form.email))
+                button.secondary type="submit" { "Send me a code" }
+            }
+            p { a href="/recover" { "Lost your passkey?" } " · New here? " a href="/signup" { "Create an account" } }
+            (passkey_script())
+        },
+    )
+}
+
+pub async fn form(context: PageContext) -> HttpResponse {
+    if context.user.is_some() {
+        return see_other("/account");
+    }
+    html(StatusCode::OK, login_page(&context, &EmailForm::default(), None))
+}
+
+pub async fn submit(
+    CsrfForm(form): CsrfForm<EmailForm>,
+    state: web::Data<AppState>,
+    session: AppSession,
+    context: PageContext,
+) -> Result<HttpResponse, PageError> {
+    let refuse = |status, message: &str| html(status, login_page(&context, &form, Some(message)));
+    let email = match EmailAddress::parse(&form.email) {
+        Ok(email) => email,
+        Err(e) => return Ok(refuse(StatusCode::BAD_REQUEST, &e.0)),
+    };
+    start_flow(&state, &session, Flow::Login { email }, refuse).await
+}

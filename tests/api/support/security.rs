@@ -1,0 +1,150 @@
+//! What the attack tests share: database counts, forms posted with bad CSRF tokens, raw
+//! cookies and headers, and the assertions that each kind of refusal looks as it should.
+
+use reqwest::StatusCode;
+use reqwest::header::{LOCATION, SET_COOKIE};
+
+use mailbox::db::Database;
+
+use super::app::{Browser, Page, TestApp, csrf_in, find_code, plain_client};
+use super::smtp_server::SmtpServer;
+
+// ---------------------------------------------------------------------------------------------
+// Database counts
+// ---------------------------------------------------------------------------------------------
+
+pub async fn count(db: &Database, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(db.reader()).await.unwrap()
+}
+
+pub async fn challenges(db: &Database) -> i64 {
+    count(db, "SELECT COUNT(*) FROM challenges").await
+}
+
+pub async fn users(db: &Database) -> i64 {
+    count(db, "SELECT COUNT(*) FROM users").await
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSRF
+// ---------------------------------------------------------------------------------------------
+
+/// The 403 page a form with a bad CSRF token gets.
+pub fn assert_forbidden(page: &Page, what: &str) {
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "{what}: {}", page.body);
+    assert!(page.body.contains("did not come from this site"), "{what}: {}", page.body);
+}
+
+/// Every way to get the token wrong: left out, empty, altered in one character, made up.
+fn bad_tokens(real: &str) -> Vec<Option<String>> {
+    let mut altered = real.to_owned();
+    let last = altered.pop().expect("a non-empty token");
+    altered.push(if last == 'A' { 'B' } else { 'A' });
+    vec![None, Some(String::new()), Some(altered), Some("x".repeat(real.len()))]
+}
+
+/// Posts `fields` with exactly this token (or none).
+pub async fn post_with_token(browser: &Browser, path: &str, token: Option<&str>, fields: &[(&str, &str)]) -> Page {
+    let mut form: Vec<(&str, &str)> = token.map(|t| ("csrf", t)).into_iter().collect();
+    form.extend_from_slice(fields);
+    browser.post_raw(path, &form).await
+}
+
+/// Posts `fields` to `path` once per bad token; each must get the 403 page.
+pub async fn assert_refused_without_token(browser: &Browser, path: &str, fields: &[(&str, &str)]) {
+    let real = browser.csrf().await;
+    for token in bad_tokens(&real) {
+        let page = post_with_token(browser, path, token.as_deref(), fields).await;
+        assert_forbidden(&page, &format!("POST {path} with token {token:?}"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions and cookies
+// ---------------------------------------------------------------------------------------------
+
+pub fn location(response: &reqwest::Response) -> Option<&str> {
+    response.headers().get(LOCATION).and_then(|v| v.to_str().ok())
+}
+
+/// The attributes of the `session` cookie that GET /signup sets, lowercased.
+pub async fn session_cookie_attributes(app: &TestApp) -> Vec<String> {
+    let response = plain_client().get(format!("{}/signup", app.base)).send().await.expect("GET /signup");
+    assert_eq!(response.status(), StatusCode::OK);
+    let set_cookie = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("session="))
+        .expect("a Set-Cookie for the session")
+        .to_owned();
+    set_cookie.split(';').skip(1).map(|a| a.trim().to_ascii_lowercase()).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// No user enumeration
+// ---------------------------------------------------------------------------------------------
+
+/// The page with its CSRF token (which differs per session) blanked out.
+fn without_token(body: &str) -> String {
+    match csrf_in(body) {
+        Some(token) => body.replace(&token, "TOKEN"),
+        None => body.to_owned(),
+    }
+}
+
+/// Two people started the same flow; the answers and the code pages must not tell them apart.
+pub async fn assert_same_answer(first: (&Browser, &Page), second: (&Browser, &Page), masked: &str) {
+    let ((first, first_started), (second, second_started)) = (first, second);
+    assert!(first_started.redirects_to("/verify"), "{}", first_started.status);
+    assert!(second_started.redirects_to("/verify"), "{}", second_started.status);
+    assert_eq!(first_started.body, second_started.body);
+    let (first_page, second_page) = (first.get("/verify").await, second.get("/verify").await);
+    assert_eq!((first_page.status, second_page.status), (StatusCode::OK, StatusCode::OK));
+    assert!(second_page.body.contains(masked));
+    assert_eq!(without_token(&first_page.body), without_token(&second_page.body));
+}
+
+/// The address that does not qualify got a notice with a link, and no code.
+pub async fn assert_notice_without_code(app: &TestApp, to: &str, subject: &str, link: &str) {
+    let notice = app.mail_to(to).await;
+    assert_eq!(notice.subject, subject);
+    assert!(notice.text.contains(link) && notice.html.contains(link), "{}", notice.text);
+    assert_eq!(find_code(&notice.text), None, "{}", notice.text);
+    assert_eq!(find_code(&notice.html), None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mail that cannot be sent, or must not be
+// ---------------------------------------------------------------------------------------------
+
+/// The app with its mail going to `smtp_url`.
+pub async fn app_mailing_to(smtp_url: &str) -> TestApp {
+    TestApp::spawn_with(SmtpServer::start().await, &[("SMTP_URL", smtp_url), ("APP_THROTTLE_PER_MINUTE", "10000")])
+        .await
+}
+
+pub fn assert_could_not_send(page: &Page, typed_email: &str) {
+    assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE, "{}", page.body);
+    assert!(page.body.contains("We could not send the email"), "{}", page.body);
+    assert!(page.body.contains(&format!("value=\"{typed_email}\"")), "the form keeps the address: {}", page.body);
+}
+
+/// The form said what was wrong, and nothing was sent or stored.
+pub async fn assert_refused_without_trace(app: &TestApp, page: &Page) {
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+    assert!(page.body.contains("must not contain spaces or control characters"), "{}", page.body);
+    assert!(app.smtp.received().is_empty());
+    assert_eq!(challenges(&app.db).await, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The challenge API down
+// ---------------------------------------------------------------------------------------------
+
+/// A port nothing listens on.
+pub fn unused_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
