@@ -8,6 +8,7 @@ mod concurrency;
 mod contract;
 mod flows;
 mod layering;
+mod logs;
 mod mail;
 mod passkeys;
 mod security;

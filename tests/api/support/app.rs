@@ -65,14 +65,7 @@ impl TestApp {
     }
 
     pub fn browser(&self) -> Browser {
-        mailbox::tls::install_ring_provider();
-        let jar = Arc::new(Jar::default());
-        let http = reqwest::Client::builder()
-            .cookie_provider(jar.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        Browser { http, base: self.base.clone(), jar }
+        Browser::new(&self.base)
     }
 
     /// The newest email to `to`, waiting for it to arrive.
@@ -178,6 +171,18 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A browser with an empty cookie jar, for the app at `base`; it does not follow redirects.
+    pub fn new(base: &str) -> Self {
+        mailbox::tls::install_ring_provider();
+        let jar = Arc::new(Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Browser { http, base: base.to_owned(), jar }
+    }
+
     fn url(&self) -> Url {
         Url::parse(&self.base).expect("base URL")
     }
