@@ -11,12 +11,27 @@ use super::error::{PageError, flow_status};
 use super::response::see_other;
 use super::session::AppSession;
 use crate::accounts::flows::Flow;
+use crate::domain::EmailAddress;
 
 /// A form with just an email: login, recovery, email change.
 #[derive(Deserialize, Default)]
 pub struct EmailForm {
     #[serde(default)]
     pub email: String,
+}
+
+/// Starts the flow that `flow` makes of the form's address; a bad address shows the form again.
+pub async fn start_email_flow(
+    state: &AppState,
+    session: &AppSession,
+    form: &EmailForm,
+    flow: impl FnOnce(EmailAddress) -> Flow,
+    form_page: impl FnOnce(StatusCode, &str) -> HttpResponse,
+) -> Result<HttpResponse, PageError> {
+    match EmailAddress::parse(&form.email) {
+        Ok(email) => start_flow(state, session, flow(email), form_page).await,
+        Err(e) => Ok(form_page(StatusCode::BAD_REQUEST, &e.0)),
+    }
 }
 
 /// Starts `flow` and sends the person to the code page; if it cannot start, `form_page` shows

@@ -8,12 +8,11 @@ use super::AppState;
 use super::context::PageContext;
 use super::csrf::CsrfForm;
 use super::error::PageError;
-use super::forms::{EmailForm, csrf_field, email_field_with_passkeys, error_message, start_flow};
+use super::forms::{EmailForm, csrf_field, email_field_with_passkeys, error_message, start_email_flow};
 use super::layout::{page, passkey_script, passkey_status};
 use super::response::{html, see_other};
 use super::session::AppSession;
 use crate::accounts::flows::Flow;
-use crate::domain::EmailAddress;
 
 fn login_page(context: &PageContext, form: &EmailForm, error: Option<&str>) -> Markup {
     page(
@@ -52,9 +51,5 @@ pub async fn submit(
     context: PageContext,
 ) -> Result<HttpResponse, PageError> {
     let refuse = |status, message: &str| html(status, login_page(&context, &form, Some(message)));
-    let email = match EmailAddress::parse(&form.email) {
-        Ok(email) => email,
-        Err(e) => return Ok(refuse(StatusCode::BAD_REQUEST, &e.0)),
-    };
-    start_flow(&state, &session, Flow::Login { email }, refuse).await
+    start_email_flow(&state, &session, &form, |email| Flow::Login { email }, refuse).await
 }

@@ -12,13 +12,12 @@ use super::AppState;
 use super::context::PageContext;
 use super::csrf::CsrfForm;
 use super::error::PageError;
-use super::forms::{EmailForm, csrf_field, email_field, error_message, start_flow};
+use super::forms::{EmailForm, csrf_field, email_field, error_message, start_email_flow};
 use super::layout::{page, passkey_script, passkey_status};
 use super::response::{html, see_other};
 use super::session::AppSession;
 use crate::accounts::flows::Flow;
 use crate::clock::format_time;
-use crate::domain::EmailAddress;
 
 /// The only paths a recovery session may use: enrolment, and signing out (on a shared device
 /// the person must be able to end it).
@@ -70,11 +69,7 @@ pub async fn request(
     context: PageContext,
 ) -> Result<HttpResponse, PageError> {
     let refuse = |status, message: &str| html(status, request_page(&context, &form, Some(message)));
-    let email = match EmailAddress::parse(&form.email) {
-        Ok(email) => email,
-        Err(e) => return Ok(refuse(StatusCode::BAD_REQUEST, &e.0)),
-    };
-    start_flow(&state, &session, Flow::Recovery { email }, refuse).await
+    start_email_flow(&state, &session, &form, |email| Flow::Recovery { email }, refuse).await
 }
 
 /// The recovery page: the account's passkeys and the enrolment of a new one.
