@@ -12,5 +12,6 @@ mod logs;
 mod mail;
 mod passkeys;
 mod security;
+mod service;
 mod support;
 mod wire;
