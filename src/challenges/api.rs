@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
+use serde_json::value::RawValue;
 
 use super::engine::ChallengeService;
 use super::error::ChallengeError;
@@ -144,8 +145,9 @@ struct CreateBody {
     purpose: String,
     name: Option<String>,
     user_id: Option<String>,
+    /// Kept as sent: see [`Metadata`].
     #[serde(default)]
-    metadata: serde_json::Value,
+    metadata: Option<Box<RawValue>>,
     invalidate_others: Option<bool>,
     skip_rate_limit: Option<bool>,
     send_email: Option<bool>,
@@ -158,7 +160,7 @@ impl CreateBody {
             purpose: field(Purpose::parse(&self.purpose))?,
             name: field(self.name.as_deref().map(RecipientName::parse).transpose())?.flatten(),
             user_id: field(self.user_id.as_deref().map(UserId::parse).transpose())?,
-            metadata: field(Metadata::from_json(&self.metadata))?,
+            metadata: field(Metadata::from_raw(self.metadata))?,
             invalidate_others: self.invalidate_others.unwrap_or(false),
             skip_rate_limit: self.skip_rate_limit.unwrap_or(false),
             send_email: self.send_email.unwrap_or(true),

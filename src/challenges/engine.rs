@@ -67,15 +67,20 @@ impl ChallengeService {
         tenancy: &AuthorizedTenancy,
         new: NewChallenge,
     ) -> Result<CreatedChallenge, ChallengeError> {
-        let (name, send_email) = (new.name.clone(), new.send_email);
-        let Issued { challenge, secret, code } = self.issue(tenancy, new).await?;
-        let id = &challenge.challenge_id;
+        let (name, send_email, invalidate_others) = (new.name.clone(), new.send_email, new.invalidate_others);
+        // The others are invalidated only once this code is sent: a failed send must leave the
+        // person the code they already have.
+        let Issued { challenge, secret, code } =
+            self.issue(tenancy, NewChallenge { invalidate_others: false, ..new }).await?;
         let message = message::render(&challenge.purpose, name.as_ref(), &code, self.policy.ttl);
         if send_email && let Err(err) = self.mailer.send(&message.clone().addressed_to(challenge.email.clone())).await {
-            // A code nobody received is useless: delete it. (The create still counts
-            // towards the rate limit, and challenges it invalidated stay invalidated.)
-            self.delete(tenancy, id).await?;
+            // A code nobody received is useless: delete it. (The create still counts towards
+            // the rate limit.)
+            self.delete(tenancy, &challenge.challenge_id).await?;
             return Err(ChallengeError::Mail(err));
+        }
+        if invalidate_others {
+            self.store.invalidate_older(tenancy, &challenge).await?;
         }
         Ok(CreatedChallenge { challenge, secret, code, message })
     }

@@ -2,8 +2,8 @@
 //! thread, seeded and periodically reseeded from the operating system, so a challenge costs no
 //! system call per character.
 
-use rand::Rng;
 use rand::distr::{Alphanumeric, Distribution, Uniform};
+use rand::{Rng, RngCore};
 
 use super::model::{ChallengeId, Code, Secret};
 
@@ -31,11 +31,27 @@ pub fn secret() -> Secret {
     Secret::new(groups.join("-"))
 }
 
-/// Six decimal digits, uniform over 000000–999999 (`random_range` rejects rather than
-/// reducing modulo, so no code is likelier than another), leading zeros kept.
+/// How many codes there are: six decimal digits.
+const CODES: u32 = 1_000_000;
+/// The draws a code is taken from: the largest whole number of `CODES` blocks in a `u32`, so
+/// that each code is the remainder of exactly `ACCEPTED_DRAWS / CODES` of them.
+const ACCEPTED_DRAWS: u32 = ((1u64 << 32) - (1u64 << 32) % CODES as u64) as u32;
+
+/// Six decimal digits, exactly uniform over 000000–999999, leading zeros kept. Draws past the
+/// last whole block are drawn again (about 1 in 4,440), since keeping them would favour the
+/// codes below 967,296.
 pub fn code() -> Code {
-    let n: u32 = rand::rng().random_range(0..1_000_000);
-    Code::new(format!("{n:06}"))
+    let mut rng = rand::rng();
+    loop {
+        if let Some(code) = code_from_draw(rng.next_u32()) {
+            return code;
+        }
+    }
+}
+
+/// The code for a uniform `u32` draw, or `None` for a draw that must be rejected.
+fn code_from_draw(draw: u32) -> Option<Code> {
+    (draw < ACCEPTED_DRAWS).then(|| Code::new(format!("{:06}", draw % CODES)))
 }
 
 #[cfg(test)]
@@ -68,6 +84,24 @@ mod tests {
             counts[first as usize] += 1;
         }
         assert!(counts.iter().all(|&c| (1_600..2_400).contains(&c)), "{counts:?}");
+    }
+
+    #[test]
+    fn code_bias_none_the_accepted_draws_are_whole_blocks_of_codes() {
+        assert_eq!(u64::from(ACCEPTED_DRAWS) % u64::from(CODES), 0, "each code has the same number of draws");
+        assert!((1 << 32) - u64::from(ACCEPTED_DRAWS) < u64::from(CODES), "no further whole block fits in a u32");
+    }
+
+    #[test]
+    fn code_bias_none_a_draw_maps_to_its_digits_or_is_rejected() {
+        let digits = |draw| code_from_draw(draw).map(|c| c.expose().to_owned());
+        assert_eq!(digits(0).as_deref(), Some("000000"));
+        assert_eq!(digits(42).as_deref(), Some("000042"));
+        assert_eq!(digits(999_999).as_deref(), Some("999999"));
+        assert_eq!(digits(1_000_000).as_deref(), Some("000000"));
+        assert_eq!(digits(ACCEPTED_DRAWS - 1).as_deref(), Some("999999"));
+        assert_eq!(digits(ACCEPTED_DRAWS), None);
+        assert_eq!(digits(u32::MAX), None);
     }
 
     #[test]

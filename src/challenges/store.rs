@@ -25,12 +25,6 @@ pub struct ChallengeRow {
     pub code_hash: Vec<u8>,
 }
 
-/// Whom `invalidateOthers` deletes: the same user when there is one, otherwise the same email.
-enum Subject<'a> {
-    User(&'a UserId),
-    Email(&'a EmailAddress),
-}
-
 #[derive(sqlx::FromRow)]
 struct Row {
     id: String,
@@ -58,7 +52,13 @@ impl Row {
             user_id: self.user_id.map(|u| UserId::parse(&u)).transpose().map_err(|_| corrupt("userId"))?,
             created_at: self.created_at,
             expires_at: self.expires_at,
-            metadata: Metadata::from_stored(self.metadata).map_err(|_| corrupt("metadata"))?,
+            metadata: self
+                .metadata
+                .as_deref()
+                .map(Metadata::from_json_text)
+                .transpose()
+                .map_err(|_| corrupt("metadata"))?
+                .unwrap_or_default(),
         };
         Ok(StoredChallenge {
             challenge,
@@ -127,24 +127,34 @@ async fn record_creation(
     Ok(())
 }
 
-/// Deletes the other pending challenges of this purpose and subject.
-async fn invalidate_others_of(
+/// What `invalidateOthers` does for `newer`: deletes the pending challenges of its purpose and
+/// subject (the same user when there is one, otherwise the same email) that were stored before
+/// it. Rowids grow with each insert, so those are the ones with a smaller rowid; `newer` itself
+/// and anything stored after it are kept, and nothing goes once `newer` is gone.
+async fn invalidate_older(
     tx: &mut SqliteConnection,
     tenancy: &AuthorizedTenancy,
-    purpose: &Purpose,
-    subject: Subject<'_>,
+    newer: &Challenge,
 ) -> Result<u64, sqlx::Error> {
-    let (sql, key) = match subject {
-        Subject::User(user) => (
-            "DELETE FROM challenges WHERE tenancy_id = ? AND purpose = ? AND user_id = ? AND consumed_at IS NULL",
+    let (sql, key) = match &newer.user_id {
+        Some(user) => (
+            "DELETE FROM challenges WHERE tenancy_id = ?1 AND purpose = ?2 AND user_id = ?3 AND consumed_at IS NULL
+                AND rowid < (SELECT rowid FROM challenges WHERE id = ?4 AND tenancy_id = ?1)",
             user.as_str().to_owned(),
         ),
-        Subject::Email(email) => (
-            "DELETE FROM challenges WHERE tenancy_id = ? AND purpose = ? AND email_key = ? AND consumed_at IS NULL",
-            email.normalized(),
+        None => (
+            "DELETE FROM challenges WHERE tenancy_id = ?1 AND purpose = ?2 AND email_key = ?3 AND consumed_at IS NULL
+                AND rowid < (SELECT rowid FROM challenges WHERE id = ?4 AND tenancy_id = ?1)",
+            newer.email.normalized(),
         ),
     };
-    let done = sqlx::query(sql).bind(tenancy.id()).bind(purpose.as_str()).bind(key).execute(tx).await?;
+    let done = sqlx::query(sql)
+        .bind(tenancy.id())
+        .bind(newer.purpose.as_str())
+        .bind(key)
+        .bind(newer.challenge_id.as_str())
+        .execute(tx)
+        .await?;
     Ok(done.rows_affected())
 }
 
@@ -294,7 +304,7 @@ impl ChallengeStore {
     }
 
     /// Stores a new challenge in one transaction with its checks: under `limits` (then counted
-    /// in them), after deleting the others of its subject when `invalidate_others`. A limited
+    /// in them), and deleting the older ones of its subject when `invalidate_others`. A limited
     /// email stores nothing and gets `Err(when the next slot frees, epoch ms)`.
     pub async fn insert_new(
         &self,
@@ -321,18 +331,21 @@ impl ChallengeStore {
                         }
                         record_creation(tx, &owner, &email_key, now).await?;
                     }
-                    if invalidate_others {
-                        let subject = match &c.user_id {
-                            Some(user) => Subject::User(user),
-                            None => Subject::Email(&c.email),
-                        };
-                        invalidate_others_of(tx, &owner, &c.purpose, subject).await?;
-                    }
                     insert(tx, &owner, &row).await?;
+                    if invalidate_others {
+                        invalidate_older(tx, &owner, c).await?;
+                    }
                     Ok(Ok(()))
                 })
             })
             .await
+    }
+
+    /// Invalidates the challenges `newer` replaces (see [`invalidate_older`]), for a create that
+    /// stored it without: only once its code was sent.
+    pub async fn invalidate_older(&self, tenancy: &AuthorizedTenancy, newer: &Challenge) -> Result<u64, sqlx::Error> {
+        let (owner, newer) = (tenancy.clone(), newer.clone());
+        self.db.write(move |tx| Box::pin(async move { invalidate_older(tx, &owner, &newer).await })).await
     }
 
     /// Marks the challenge used if it still can be: pending, unexpired, attempts left.

@@ -1,8 +1,6 @@
 //! The JSON shapes of the REST API that both its server (`api.rs`) and its HTTP client
 //! (`client/http.rs`) speak, so that each `_tag` is written once.
 
-use std::borrow::Cow;
-
 use serde::{Deserialize, Serialize};
 
 /// The `_tag` of each successful answer.
@@ -56,18 +54,19 @@ impl ErrorTag {
     }
 }
 
-/// `{"_tag": ..., ...inner}`: every answer's outer shape.
-#[derive(Serialize, Deserialize)]
+/// `{"_tag": ..., ...inner}`: every answer's outer shape. Written only: a challenge's metadata
+/// cannot be read through `#[serde(flatten)]`, so the client reads the tag on its own.
+#[derive(Serialize)]
 pub struct Tagged<T> {
     #[serde(rename = "_tag")]
-    pub tag: Cow<'static, str>,
+    pub tag: &'static str,
     #[serde(flatten)]
     pub inner: T,
 }
 
 impl<T> Tagged<T> {
     pub fn new(tag: &'static str, inner: T) -> Self {
-        Self { tag: Cow::Borrowed(tag), inner }
+        Self { tag, inner }
     }
 }
 
@@ -78,7 +77,7 @@ pub struct Wrapped<T> {
 }
 
 /// An empty answer body besides its tag, as delete gives.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 pub struct Nothing {}
 
 /// An error answer: its tag, a message that says what to do, and for a rate limit the wait.

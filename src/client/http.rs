@@ -4,12 +4,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::{Method, StatusCode, Url};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::{ChallengeClient, ClientError};
-use crate::challenges::model::{Challenge, ChallengeId, Code, CreatedChallenge, Metadata, NewChallenge, Secret};
-use crate::challenges::wire::{ErrorTag, Nothing, Tagged, WireError, Wrapped, tag};
+use crate::challenges::model::{
+    Challenge, ChallengeId, Code, CreatedChallenge, Message, Metadata, NewChallenge, Secret,
+};
+use crate::challenges::wire::{ErrorTag, WireError, Wrapped, tag};
 use crate::domain::SecretString;
 
 #[derive(Debug, Clone)]
@@ -54,13 +56,13 @@ impl HttpClient {
         url
     }
 
-    async fn call<T: DeserializeOwned>(
+    async fn call(
         &self,
         method: Method,
         url: Url,
         body: Option<&impl Serialize>,
         expected: (StatusCode, &str),
-    ) -> Result<T, ClientError> {
+    ) -> Result<Answer, ClientError> {
         let mut request = self
             .http
             .request(method, url)
@@ -71,21 +73,60 @@ impl HttpClient {
         }
         let response = request.send().await.map_err(|err| ClientError::Transport(err.without_url().to_string()))?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|err| ClientError::Transport(err.without_url().to_string()))?;
-        let unexpected = || ClientError::UnexpectedResponse {
-            status: status.as_u16(),
-            body: String::from_utf8_lossy(&bytes).chars().take(500).collect(),
-        };
+        let body = response.bytes().await.map_err(|err| ClientError::Transport(err.without_url().to_string()))?;
+        let tag = tag_of(&body);
+        let unexpected = |tag| ClientError::UnexpectedResponse { status: status.as_u16(), tag };
         if status == expected.0 {
-            let tagged: Tagged<T> = serde_json::from_slice(&bytes).map_err(|_| unexpected())?;
-            return if tagged.tag == expected.1 { Ok(tagged.inner) } else { Err(unexpected()) };
+            return match tag {
+                Some(tag) if tag == expected.1 => Ok(Answer { status: status.as_u16(), tag, body: body.into() }),
+                other => Err(unexpected(other)),
+            };
         }
         if status.is_server_error() {
             return Err(ClientError::Service(format!("HTTP {status}")));
         }
-        let error: WireError = serde_json::from_slice(&bytes).map_err(|_| unexpected())?;
-        Err(client_error(error).unwrap_or_else(unexpected))
+        let error: WireError = serde_json::from_slice(&body).map_err(|_| unexpected(tag.clone()))?;
+        Err(client_error(error).unwrap_or_else(|| unexpected(tag)))
     }
+}
+
+/// The `_tag` of a JSON object, whatever else it holds.
+#[derive(Deserialize)]
+struct TagOf {
+    #[serde(rename = "_tag")]
+    tag: String,
+}
+
+/// Longer tags are cut: the answer is not to be trusted, and its tag ends up in logs.
+const MAX_TAG_CHARS: usize = 64;
+
+fn tag_of(body: &[u8]) -> Option<String> {
+    let TagOf { tag } = serde_json::from_slice(body).ok()?;
+    Some(tag.chars().take(MAX_TAG_CHARS).collect())
+}
+
+/// An answer with the expected status and `_tag`. Its parts are read one by one, each into a
+/// struct that ignores the other fields, because a challenge's metadata cannot pass through
+/// `#[serde(flatten)]`.
+struct Answer {
+    status: u16,
+    tag: String,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn read<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|_| ClientError::UnexpectedResponse { status: self.status, tag: Some(self.tag.clone()) })
+    }
+}
+
+/// The part of a created challenge that only its creator sees.
+#[derive(Deserialize)]
+struct CreatorsPart {
+    secret: Secret,
+    code: Code,
+    message: Message,
 }
 
 /// The client's reading of a wire error; `None` for a tag the API does not define.
@@ -140,31 +181,32 @@ impl ChallengeClient for HttpClient {
             skip_rate_limit: request.skip_rate_limit,
             send_email: request.send_email,
         };
-        let created: Wrapped<CreatedChallenge> =
+        let answer =
             self.call(Method::POST, self.url(&[]), Some(&body), (StatusCode::CREATED, tag::CHALLENGE_CREATED)).await?;
-        Ok(created.challenge)
+        let Wrapped { challenge } = answer.read()?;
+        let Wrapped { challenge: CreatorsPart { secret, code, message } } = answer.read()?;
+        Ok(CreatedChallenge { challenge, secret, code, message })
     }
 
     async fn get(&self, id: &ChallengeId) -> Result<Challenge, ClientError> {
-        self.call(Method::GET, self.url(&[id.as_str()]), None::<&()>, (StatusCode::OK, tag::CHALLENGE)).await
+        self.call(Method::GET, self.url(&[id.as_str()]), None::<&()>, (StatusCode::OK, tag::CHALLENGE)).await?.read()
     }
 
     async fn verify(&self, id: &ChallengeId, secret: &Secret, code: &Code) -> Result<Challenge, ClientError> {
         let body = VerifyBody { challenge_id: id, secret, code };
-        let verified: Wrapped<Tagged<Challenge>> = self
+        let answer = self
             .call(Method::POST, self.url(&["verify"]), Some(&body), (StatusCode::OK, tag::CHALLENGE_VERIFIED))
             .await?;
-        let nested = verified.challenge;
-        if nested.tag != tag::CHALLENGE {
-            return Err(ClientError::UnexpectedResponse { status: 200, body: format!("nested _tag {:?}", nested.tag) });
+        let Wrapped { challenge: TagOf { tag: nested } } = answer.read()?;
+        if nested != tag::CHALLENGE {
+            return Err(ClientError::UnexpectedResponse { status: answer.status, tag: Some(nested) });
         }
-        Ok(nested.inner)
+        Ok(answer.read::<Wrapped<Challenge>>()?.challenge)
     }
 
     async fn delete(&self, id: &ChallengeId) -> Result<(), ClientError> {
-        let _: Nothing = self
-            .call(Method::DELETE, self.url(&[id.as_str()]), None::<&()>, (StatusCode::ACCEPTED, tag::CHALLENGE_DELETED))
-            .await?;
+        let url = self.url(&[id.as_str()]);
+        self.call(Method::DELETE, url, None::<&()>, (StatusCode::ACCEPTED, tag::CHALLENGE_DELETED)).await?;
         Ok(())
     }
 }

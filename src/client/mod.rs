@@ -37,9 +37,13 @@ pub enum ClientError {
     /// No answer: connection refused, timed out, TLS failed.
     #[error("could not reach the challenge service: {0}")]
     Transport(String),
-    /// An answer that is not one the API defines.
-    #[error("unexpected answer from the challenge service (HTTP {status}): {body}")]
-    UnexpectedResponse { status: u16, body: String },
+    /// An answer that is not one the API defines. Only its status and `_tag` are kept, never its
+    /// body: errors get logged, and a create's body holds the secret and the code.
+    #[error(
+        "unexpected answer from the challenge service (HTTP {status}, _tag {}): check that the endpoint is a mailbox challenge API",
+        .tag.as_deref().unwrap_or("missing")
+    )]
+    UnexpectedResponse { status: u16, tag: Option<String> },
 }
 
 #[async_trait]

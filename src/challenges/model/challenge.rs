@@ -121,8 +121,10 @@ impl Message {
     }
 }
 
-/// What create returns: the readable challenge plus what only its creator may see.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What create returns: the readable challenge plus what only its creator may see. Written
+/// flat; read back by the client part by part (see `client/http.rs`), as its metadata cannot
+/// pass through `#[serde(flatten)]`.
+#[derive(Debug, Clone, Serialize)]
 pub struct CreatedChallenge {
     #[serde(flatten)]
     pub challenge: Challenge,

@@ -1,11 +1,13 @@
-//! Application data carried by a challenge, returned as it was stored.
+//! Application data carried by a challenge, returned exactly as it was sent.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::domain::InvalidInput;
 
-/// Application data carried by a challenge: a JSON object (kept as its serialized text) or nothing.
+/// Application data carried by a challenge: a JSON object or nothing. The object is kept as the
+/// text it came in, so its key order and number spelling come back unchanged (a parsed
+/// `serde_json::Value` would sort the keys and respell `2.50` as `2.5`).
 #[derive(Debug, Clone, Default)]
 pub struct Metadata(Option<Box<RawValue>>);
 
@@ -13,23 +15,29 @@ impl Metadata {
     pub const MAX_BYTES: usize = 4096;
 
     /// Accepts a JSON object or `null`; anything else names what was expected.
-    pub fn from_json(value: &serde_json::Value) -> Result<Self, InvalidInput> {
-        match value {
-            serde_json::Value::Null => Ok(Self(None)),
-            serde_json::Value::Object(_) => {
-                let text = value.to_string();
-                if text.len() > Self::MAX_BYTES {
-                    return Err(InvalidInput::new("metadata must be at most 4 KiB when serialized"));
-                }
-                Self::from_stored(Some(text)).map_err(|_| InvalidInput::new("metadata must be a JSON object or null"))
-            }
-            _ => Err(InvalidInput::new("metadata must be a JSON object or null, not an array or a scalar")),
+    pub fn from_raw(raw: Option<Box<RawValue>>) -> Result<Self, InvalidInput> {
+        let Some(raw) = raw.filter(|raw| raw.get() != "null") else {
+            return Ok(Self(None));
+        };
+        if !raw.get().starts_with('{') {
+            return Err(InvalidInput::new("metadata must be a JSON object or null, not an array or a scalar"));
         }
+        if raw.get().len() > Self::MAX_BYTES {
+            return Err(InvalidInput::new("metadata must be at most 4 KiB when serialized"));
+        }
+        Ok(Self(Some(raw)))
     }
 
-    /// Rebuilds metadata from the text this crate stored itself.
-    pub fn from_stored(text: Option<String>) -> Result<Self, serde_json::Error> {
-        text.map(RawValue::from_string).transpose().map(Self)
+    /// Metadata from its JSON text, kept as written.
+    pub fn from_json_text(text: &str) -> Result<Self, InvalidInput> {
+        let raw = RawValue::from_string(text.to_owned())
+            .map_err(|_| InvalidInput::new("metadata must be a JSON object or null"))?;
+        Self::from_raw(Some(raw))
+    }
+
+    /// Metadata from a parsed value, whose keys are already sorted.
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, InvalidInput> {
+        Self::from_json_text(&value.to_string())
     }
 
     pub fn as_json_text(&self) -> Option<&str> {
@@ -43,13 +51,14 @@ impl Serialize for Metadata {
     }
 }
 
+/// Straight from serde_json only: a `RawValue` cannot be read through `#[serde(flatten)]`.
 impl<'de> Deserialize<'de> for Metadata {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
-        Self::from_json(&value).map_err(serde::de::Error::custom)
+        Self::from_raw(Option::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
 
+/// Equal when they hold the same JSON, however it is spelled.
 impl PartialEq for Metadata {
     fn eq(&self, other: &Self) -> bool {
         let parse = |m: &Self| m.as_json_text().map(|t| serde_json::from_str::<serde_json::Value>(t).ok());
@@ -70,5 +79,14 @@ mod tests {
         assert!(Metadata::from_json(&json!("text")).is_err());
         let big = json!({ "k": "v".repeat(4100) });
         assert!(Metadata::from_json(&big).is_err());
+    }
+
+    #[test]
+    fn metadata_round_trip_keeps_the_text_as_written() {
+        let text = r#"{"z":1,"a":2.50,"n":{"y":true,"b":1e2}}"#;
+        let metadata: Metadata = serde_json::from_str(text).unwrap();
+        assert_eq!(metadata.as_json_text(), Some(text));
+        assert_eq!(serde_json::to_string(&metadata).unwrap(), text);
+        assert_eq!(Metadata::from_json_text(text).unwrap().as_json_text(), Some(text));
     }
 }
