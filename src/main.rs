@@ -5,7 +5,7 @@ use mailbox::challenges::tenancy::Tenancies;
 use mailbox::clock::Clock;
 use mailbox::db::Database;
 use mailbox::settings::Settings;
-use mailbox::startup::Application;
+use mailbox::startup::{self, Application};
 use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage:
@@ -46,13 +46,30 @@ async fn main() -> ExitCode {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let base_url = settings.app_base_url.clone();
+    let dev_mailbox = dev_mailbox_line(&settings);
     let app = Application::build(settings).await?;
     println!("App:           {base_url} (listening on http://{})", app.app_addr());
     match app.api_addr() {
         Some(addr) => println!("Challenge API: http://{addr}"),
         None => println!("Challenge API: not served (CHALLENGE_API_ADDR is empty)"),
     }
+    if let Some(line) = dev_mailbox {
+        println!("Dev mailbox:   {line}");
+    }
     app.run_until_stopped().await
+}
+
+/// Where mail goes when there is no SMTP server, and who can read it.
+fn dev_mailbox_line(settings: &Settings) -> Option<String> {
+    if settings.smtp_url.is_some() || settings.is_production() {
+        return None;
+    }
+    let url = format!("{}dev/mailbox", settings.app_base_url);
+    Some(match (startup::serves_dev_mailbox(settings), settings.app_addr.ip().is_loopback()) {
+        (true, true) => url,
+        (true, false) => format!("{url} (DEV_MAILBOX_ON_PUBLIC_ADDR=true: anyone who reaches {} reads every code)", settings.app_addr),
+        (false, _) => "not served: APP_ADDR is not a loopback address; set DEV_MAILBOX_ON_PUBLIC_ADDR=true to serve it anyway, or set SMTP_URL".to_owned(),
+    })
 }
 
 /// The tenancy commands open only the database, so they work beside a running server.

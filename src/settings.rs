@@ -3,7 +3,7 @@
 //! Every bad value is reported at once, each naming its setting and what it expects.
 
 use std::fmt;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use lettre::message::Mailbox;
@@ -11,6 +11,7 @@ use reqwest::Url;
 
 use crate::challenges::Policy;
 use crate::domain::SecretString;
+use crate::web::client_ip::TrustedProxies;
 
 pub const DEV_TENANCY_ID: &str = "dev-tenancy";
 pub const DEV_API_KEY: &str = "dev-api-key-not-for-production";
@@ -41,6 +42,10 @@ pub struct Settings {
     pub recovery_ttl: Duration,
     /// POSTs allowed per client IP per minute on the app's forms.
     pub throttle_per_minute: u32,
+    /// Serve `/dev/mailbox` even when the app listens on a non-loopback address.
+    pub dev_mailbox_on_public_addr: bool,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` name the client for the throttle.
+    pub trusted_proxies: TrustedProxies,
     /// `None` in development: generated and stored on first start.
     pub challenge_hash_key: Option<SecretString>,
     pub session_key: Option<SecretString>,
@@ -106,6 +111,17 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         }
         Some(SecretString::new(value))
     }
+}
+
+/// Production API keys are long random strings; `tenancy create` makes 46 characters.
+const MIN_API_KEY_LEN: usize = 32;
+
+/// Whether mail to this server is encrypted: `smtps://`, `?tls=required`, or a server on this
+/// machine, where nothing crosses a network.
+fn smtp_uses_tls(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    url.scheme() == "smtps" || url.query_pairs().any(|(k, v)| k == "tls" && v == "required") || loopback
 }
 
 fn socket_addr(value: &str) -> Option<SocketAddr> {
@@ -175,6 +191,17 @@ impl Settings {
         let create_window = r.seconds("CHALLENGE_RATE_LIMIT_WINDOW_SECONDS", 600);
         let recovery_ttl = r.seconds("RECOVERY_SESSION_SECONDS", 600);
         let throttle_per_minute = r.count("APP_THROTTLE_PER_MINUTE", 30);
+        let trusted_proxies = r.parse(
+            "APP_TRUSTED_PROXIES",
+            "",
+            "comma-separated IP addresses or CIDR ranges, such as 10.0.0.0/8, 192.0.2.1",
+            |v| TrustedProxies::parse(v).ok(),
+        );
+        let dev_mailbox_on_public_addr = r.parse("DEV_MAILBOX_ON_PUBLIC_ADDR", "false", "true or false", |v| match v {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        });
         let challenge_hash_key = r.key("CHALLENGE_HASH_KEY", 32);
         let session_key = r.key("SESSION_KEY", 64);
 
@@ -189,6 +216,19 @@ impl Settings {
                 if !set {
                     r.problems.push(format!("{name} is required when APP_ENV=production"));
                 }
+            }
+            if r.raw("PASSLOCK_API_KEY").is_some_and(|k| k != DEV_API_KEY && k.trim().len() < MIN_API_KEY_LEN) {
+                r.problems.push(format!(
+                    "PASSLOCK_API_KEY is too short: expected at least {MIN_API_KEY_LEN} random characters in production (`mailbox-challenges tenancy create` makes one)"
+                ));
+            }
+            if let Some(url) = r.raw("SMTP_URL").and_then(|v| Url::parse(v.trim()).ok())
+                && !smtp_uses_tls(&url)
+            {
+                r.problems.push(
+                    "SMTP_URL must use TLS in production: smtps://… or smtp://…?tls=required (plain smtp:// only to a loopback host)"
+                        .to_owned(),
+                );
             }
         }
         if !r.problems.is_empty() {
@@ -216,6 +256,8 @@ impl Settings {
             },
             recovery_ttl: recovery_ttl.ok_or_else(missing)?,
             throttle_per_minute: throttle_per_minute.ok_or_else(missing)?,
+            dev_mailbox_on_public_addr: dev_mailbox_on_public_addr.ok_or_else(missing)?,
+            trusted_proxies: trusted_proxies.ok_or_else(missing)?,
             challenge_hash_key,
             session_key,
         })
@@ -268,6 +310,14 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        assert_eq!(settings(&[]).unwrap().trusted_proxies, TrustedProxies::default());
+        assert!(settings(&[("APP_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1")]).is_ok());
+        let err = settings(&[("APP_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal")]).unwrap_err().to_string();
+        assert!(err.contains("APP_TRUSTED_PROXIES") && err.contains("CIDR"), "{err}");
+    }
+
+    #[test]
     fn empty_api_addr_means_not_served() {
         assert!(settings(&[("CHALLENGE_API_ADDR", "")]).unwrap().challenge_api_addr.is_none());
     }
@@ -283,9 +333,47 @@ mod tests {
             ("SESSION_KEY", &"k".repeat(64)),
             ("CHALLENGE_HASH_KEY", &"h".repeat(32)),
             ("SMTP_URL", "smtps://user:pass@mail.example.com"),
-            ("PASSLOCK_API_KEY", "a-real-key-of-this-deployment"),
+            ("PASSLOCK_API_KEY", "a-real-key-of-this-deployment-0123456789"),
         ]);
         assert!(ok.unwrap().is_production());
+    }
+
+    fn production(overrides: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let session_key = "k".repeat(64);
+        let hash_key = "h".repeat(32);
+        let mut pairs = vec![
+            ("APP_ENV", "production"),
+            ("SESSION_KEY", session_key.as_str()),
+            ("CHALLENGE_HASH_KEY", hash_key.as_str()),
+            ("SMTP_URL", "smtps://user:pass@mail.example.com"),
+            ("PASSLOCK_API_KEY", "a-real-key-of-this-deployment-0123456789"),
+        ];
+        pairs.retain(|(name, _)| overrides.iter().all(|(o, _)| o != name));
+        pairs.extend_from_slice(overrides);
+        settings(&pairs)
+    }
+
+    #[test]
+    fn short_api_keys_are_refused_in_production() {
+        let err = production(&[("PASSLOCK_API_KEY", "only-31-characters-long-0123456")]).unwrap_err().to_string();
+        assert!(err.contains("PASSLOCK_API_KEY is too short"), "{err}");
+        assert!(production(&[("PASSLOCK_API_KEY", &"k".repeat(32))]).is_ok());
+    }
+
+    #[test]
+    fn plain_text_smtp_is_refused_in_production() {
+        let err = production(&[("SMTP_URL", "smtp://user:pass@mail.example.com:587")]).unwrap_err().to_string();
+        assert!(err.contains("SMTP_URL") && err.contains("TLS"), "{err}");
+        for with_tls in [
+            "smtps://user:pass@mail.example.com",
+            "smtp://user:pass@mail.example.com:587?tls=required",
+            "smtp://127.0.0.1:2525",
+            "smtp://localhost:25",
+            "smtp://[::1]:25",
+        ] {
+            assert!(production(&[("SMTP_URL", with_tls)]).is_ok(), "{with_tls} was refused");
+        }
+        assert!(settings(&[("SMTP_URL", "smtp://mail.example.com:25")]).is_ok(), "development may use plain SMTP");
     }
 
     #[test]

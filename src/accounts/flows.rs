@@ -124,6 +124,8 @@ pub enum FlowError {
     RateLimited { retry_after_seconds: u64 },
     #[error("We could not send the email. Please try again in a moment.")]
     SendFailed,
+    #[error("We could not send a new code. The code we sent before still works.")]
+    ResendFailed,
     #[error("That code is not right. {0} attempts left.")]
     WrongCode(u32),
     #[error("This code has expired. Ask for a new one.")]
@@ -198,23 +200,20 @@ impl Flows {
         Self { client, users, mailer, clock, base_url: origin(&base_url), max_attempts }
     }
 
-    /// Creates the challenge for `flow` and sends its email.
+    /// Creates the challenge for `flow` and sends its email. Other pending codes for the same
+    /// address stay valid: a stranger starting a flow for someone's address must not spoil the
+    /// code that person is about to type (the service's rate limit bounds how many there are).
     #[tracing::instrument(skip_all, fields(purpose = flow.purpose().as_str()))]
     pub async fn start(&self, flow: Flow) -> Result<Pending, FlowError> {
         let email = flow.email();
-        let mut request = NewChallenge {
-            invalidate_others: true,
-            send_email: false,
-            ..NewChallenge::new(email.clone(), flow.purpose().into())
-        };
+        let mut request = NewChallenge { send_email: false, ..NewChallenge::new(email.clone(), flow.purpose().into()) };
         let delivery = match &flow {
-            Flow::Signup { name, .. } => {
-                request.name = recipient_name(name);
-                match self.users.find_by_email(email).await? {
-                    Some(_) => Delivery::Notice(emails::signup_attempt_on_existing_account(email, &self.base_url)),
-                    None => Delivery::Code,
-                }
-            }
+            // The sign-up code greets nobody by name: whoever typed the address may not own it,
+            // and the name would put their text in a real email from us to a stranger.
+            Flow::Signup { .. } => match self.users.find_by_email(email).await? {
+                Some(_) => Delivery::Notice(emails::signup_attempt_on_existing_account(email, &self.base_url)),
+                None => Delivery::Code,
+            },
             Flow::Login { .. } | Flow::Recovery { .. } => match self.users.find_by_email(email).await? {
                 Some(user) => {
                     // The code goes to the address the account proved, not to what was typed.
@@ -256,12 +255,20 @@ impl Flows {
         Ok(Pending { flow, challenge_id, secret: created.secret, wrong_codes: 0, resend_after })
     }
 
-    /// A new code for the same flow; the old one stops working.
+    /// A new code for the same flow. Once it was sent, this session's old code stops working;
+    /// if it could not be sent, the old one still works.
     pub async fn resend(&self, pending: &Pending) -> Result<Pending, FlowError> {
-        match self.resend_wait(pending) {
-            0 => self.start(pending.flow.clone()).await,
-            retry_after_seconds => Err(FlowError::RateLimited { retry_after_seconds }),
+        if let retry_after_seconds @ 1.. = self.resend_wait(pending) {
+            return Err(FlowError::RateLimited { retry_after_seconds });
         }
+        let fresh = match self.start(pending.flow.clone()).await {
+            Err(FlowError::SendFailed) => return Err(FlowError::ResendFailed),
+            other => other?,
+        };
+        if let Err(err) = self.client.delete(&pending.challenge_id).await {
+            tracing::warn!(error = %err, "could not delete the replaced challenge; it will expire");
+        }
+        Ok(fresh)
     }
 
     /// Seconds until resend is allowed (0: now), rounded up.

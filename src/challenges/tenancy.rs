@@ -125,18 +125,36 @@ impl Tenancies {
         Ok(IssuedKey { tenancy_id: tenancy_id.to_owned(), api_key: SecretString::new(api_key) })
     }
 
-    /// Makes sure the tenancy of the settings exists with the configured key.
-    pub async fn ensure(&self, tenancy_id: &str, api_key: &str) -> Result<(), ChallengeError> {
-        sqlx::query(
-            "INSERT INTO tenancies (id, api_key_hash, created_at) VALUES (?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET api_key_hash = excluded.api_key_hash",
+    /// Makes sure the tenancy of the settings exists, creating it with the configured key if
+    /// it is missing. An existing tenancy keeps its key: a key rotated since (perhaps because it
+    /// leaked) must not come back at the next start.
+    pub async fn ensure(&self, tenancy_id: &str, api_key: &str) -> Result<ConfiguredKey, ChallengeError> {
+        let created = sqlx::query(
+            "INSERT INTO tenancies (id, api_key_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
         )
         .bind(tenancy_id)
         .bind(digest(api_key))
         .bind(self.clock.now_ms())
         .execute(self.db.writer())
-        .await?;
+        .await?
+        .rows_affected();
         self.forget_key(tenancy_id);
-        Ok(())
+        if created == 1 {
+            return Ok(ConfiguredKey::Created);
+        }
+        Ok(match self.authenticate(tenancy_id, api_key).await {
+            Ok(_) => ConfiguredKey::Current,
+            Err(_) => ConfiguredKey::Rotated,
+        })
     }
+}
+
+/// How the configured key of a tenancy compares with the stored one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfiguredKey {
+    /// The tenancy did not exist; it was made with this key.
+    Created,
+    Current,
+    /// The tenancy has another key: it was rotated since.
+    Rotated,
 }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::InvalidInput;
+use super::{InvalidInput, without_format_characters};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -52,8 +52,11 @@ impl TryFrom<String> for DisplayName {
 }
 
 impl DisplayName {
+    /// Format characters are dropped first: nobody's name needs them, and they can hide or
+    /// reorder what the name shows.
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
-        let name = raw.trim();
+        let visible = without_format_characters(raw);
+        let name = visible.trim();
         if name.is_empty() {
             return Err(InvalidInput::new("Enter your name."));
         }

@@ -1,6 +1,8 @@
 //! The development mailbox: with no SMTP server configured, each email is kept in the
 //! `dev_mailbox` table so a developer (or a test) can read it at `/dev/mailbox`.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use futures_util::TryStreamExt;
 
@@ -21,6 +23,9 @@ pub struct StoredEmail {
 }
 
 const COLUMNS: &str = "id, recipient, subject, html, text, sent_at";
+
+/// How long the mailbox keeps an email.
+const RETENTION: Duration = Duration::from_secs(24 * 3600);
 
 /// Stores mail instead of sending it; cheap to clone, so the web app can hold one to show it.
 #[derive(Debug, Clone)]
@@ -57,6 +62,18 @@ impl DevMailbox {
             .try_next()
             .await
             .context("could not read the development mailbox")
+    }
+
+    /// Deletes mail older than a day, as the challenges it carries codes for are; returns how
+    /// many went.
+    pub async fn purge_expired(&self) -> anyhow::Result<u64> {
+        let cutoff = self.clock.now_ms() - RETENTION.as_millis() as i64;
+        let done = sqlx::query("DELETE FROM dev_mailbox WHERE sent_at <= ?")
+            .bind(cutoff)
+            .execute(self.db.writer())
+            .await
+            .context("could not purge the development mailbox")?;
+        Ok(done.rows_affected())
     }
 
     async fn store(&self, email: &OutgoingEmail) -> anyhow::Result<()> {

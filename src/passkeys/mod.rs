@@ -28,6 +28,8 @@ pub enum PasskeyError {
     UnknownCredential,
     #[error("This passkey is already registered.")]
     AlreadyRegistered,
+    #[error("This passkey was used or removed at the same moment elsewhere. Please try again.")]
+    ChangedMeanwhile,
     #[error("Something went wrong on our side. Please try again.")]
     Storage(#[from] sqlx::Error),
 }
@@ -137,9 +139,11 @@ impl Passkeys {
             .webauthn
             .finish_discoverable_authentication_v2(credential, state, &stored.passkey)
             .map_err(PasskeyError::Rejected)?;
-        let mut passkey = stored.passkey;
+        let mut passkey = stored.passkey.clone();
         passkey.update_credential(&result);
-        self.store.record_use(stored.id, &passkey).await?;
+        if !self.store.record_use(&stored, &passkey).await? {
+            return Err(PasskeyError::ChangedMeanwhile);
+        }
         Ok(account)
     }
 }

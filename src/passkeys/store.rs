@@ -15,6 +15,8 @@ pub struct StoredPasskey {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub passkey: Passkey,
+    /// The credential as stored, which a sign-in's update expects to find unchanged.
+    pub encoded: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -35,6 +37,7 @@ impl Row {
             created_at: self.created_at,
             last_used_at: self.last_used_at,
             passkey,
+            encoded: self.passkey,
         })
     }
 }
@@ -100,15 +103,18 @@ impl PasskeyStore {
         Ok(id)
     }
 
-    /// Saves the counter and backup flags of a sign-in, and when it happened.
-    pub async fn record_use(&self, id: i64, passkey: &Passkey) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE passkeys SET passkey = ?, last_used_at = ? WHERE id = ?")
-            .bind(encode(passkey)?)
+    /// Saves the counter and backup flags of a sign-in, and when it happened, if the stored
+    /// credential is still `read` as the sign-in saw it. False when it is not: another sign-in
+    /// moved its counter on, or it was removed, in between; that sign-in must be refused.
+    pub async fn record_use(&self, read: &StoredPasskey, used: &Passkey) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE passkeys SET passkey = ?, last_used_at = ? WHERE id = ? AND passkey = ?")
+            .bind(encode(used)?)
             .bind(self.clock.now_ms())
-            .bind(id)
+            .bind(read.id)
+            .bind(&read.encoded)
             .execute(self.db.writer())
             .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Renames one of the user's passkeys; false if they have no such passkey.

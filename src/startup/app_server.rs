@@ -14,6 +14,7 @@ use tracing_actix_web::TracingLogger;
 use crate::accounts::session_store::SqliteSessionStore;
 use crate::challenges::{ChallengeService, api};
 use crate::mail::DevMailbox;
+use crate::web::csrf::{self, CsrfCookies};
 use crate::web::throttle::{self, Throttle};
 use crate::web::{self as site, AppState, recovery};
 
@@ -25,6 +26,7 @@ pub struct Site {
     pub session_key: Key,
     pub secure_cookies: bool,
     pub throttle: web::Data<Throttle>,
+    pub csrf_cookies: web::Data<CsrfCookies>,
 }
 
 pub fn serve_app(addr: SocketAddr, site: Site) -> anyhow::Result<(SocketAddr, Server)> {
@@ -42,9 +44,11 @@ pub fn serve_app(addr: SocketAddr, site: Site) -> anyhow::Result<(SocketAddr, Se
         App::new()
             .app_data(site.state.clone())
             .app_data(site.throttle.clone())
+            .app_data(site.csrf_cookies.clone())
             // A WebAuthn credential is a few KiB; nothing the app reads needs more.
             .app_data(web::JsonConfig::default().limit(64 * 1024))
             .wrap(from_fn(recovery::confine_recovery))
+            .wrap(from_fn(csrf::issue_token))
             .wrap(from_fn(throttle::limit_posts))
             .wrap(sessions)
             .wrap(security_headers(site.secure_cookies))

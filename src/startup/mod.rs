@@ -24,7 +24,7 @@ use crate::accounts::users::Users;
 use crate::challenges::ChallengeService;
 use crate::challenges::engine::Parts;
 use crate::challenges::store::ChallengeStore;
-use crate::challenges::tenancy::Tenancies;
+use crate::challenges::tenancy::{ConfiguredKey, Tenancies};
 use crate::client::{ChallengeClient, HttpClient, HttpClientConfig, InProcessClient};
 use crate::clock::Clock;
 use crate::db::Database;
@@ -34,6 +34,7 @@ use crate::passkeys::ceremonies::Ceremonies;
 use crate::settings::Settings;
 use crate::tls;
 use crate::web::AppState;
+use crate::web::csrf::CsrfCookies;
 use crate::web::throttle::Throttle;
 
 const PURGE_EVERY: Duration = Duration::from_secs(60);
@@ -59,21 +60,25 @@ impl Application {
         let api = settings.challenge_api_addr.map(|addr| serve_api(addr, service.clone())).transpose()?;
         let state = app_state(&settings, &db, &clock, challenge_client(&settings, &service)?, mailer)?;
         let sessions = SqliteSessionStore::new(db.clone(), clock.clone());
-        let throttle = throttle(settings.throttle_per_minute);
+        let throttle = throttle(settings.throttle_per_minute).behind(settings.trusted_proxies.clone());
         let background = vec![
             service.spawn_purge(PURGE_EVERY),
             throttle.spawn_cleanup(PURGE_EVERY),
-            spawn_session_purge(sessions.clone(), state.passkeys.ceremonies().clone()),
+            spawn_app_purge(
+                sessions.clone(),
+                state.passkeys.ceremonies().clone(),
+                DevMailbox::new(db.clone(), clock.clone()),
+            ),
         ];
         let session_key = configured_or_stored(&db, "session_key", settings.session_key.as_ref(), 64)
             .await
             .context("could not load SESSION_KEY")?;
         let site = Site {
             state: web::Data::new(state),
-            dev_mailbox: (settings.smtp_url.is_none() && !settings.is_production())
-                .then(|| DevMailbox::new(db.clone(), clock.clone())),
+            dev_mailbox: serves_dev_mailbox(&settings).then(|| DevMailbox::new(db.clone(), clock.clone())),
             sessions,
             session_key: Key::from(session_key.as_bytes()),
+            csrf_cookies: web::Data::new(CsrfCookies::new(session_key.as_bytes(), settings.is_production())),
             secure_cookies: settings.is_production(),
             throttle: web::Data::new(throttle),
         };
@@ -147,11 +152,21 @@ async fn challenge_service(
         policy: settings.policy.clone(),
         mailer,
     });
-    service
+    let key = service
         .tenancies()
         .ensure(&settings.tenancy_id, settings.api_key.expose())
         .await
         .context("could not create the tenancy of PASSLOCK_TENANCY_ID")?;
+    if key == ConfiguredKey::Rotated {
+        let problem = format!(
+            "PASSLOCK_API_KEY is not the key of tenancy {:?}: it was rotated since. Set it to the key that `tenancy rotate-key` printed",
+            settings.tenancy_id
+        );
+        if settings.is_production() {
+            anyhow::bail!(problem);
+        }
+        tracing::warn!("{problem}; until then the app's calls to the challenge service are refused");
+    }
     Ok(service)
 }
 
@@ -207,8 +222,20 @@ fn throttle(per_minute: u32) -> Throttle {
     )
 }
 
-/// Removes expired sessions and WebAuthn ceremonies.
-fn spawn_session_purge(sessions: SqliteSessionStore, ceremonies: Ceremonies) -> tokio::task::JoinHandle<()> {
+/// `/dev/mailbox` shows every code the app sent, so it is served only in development without
+/// SMTP, and only on a loopback address unless `DEV_MAILBOX_ON_PUBLIC_ADDR=true` says otherwise.
+pub fn serves_dev_mailbox(settings: &Settings) -> bool {
+    settings.smtp_url.is_none()
+        && !settings.is_production()
+        && (settings.app_addr.ip().is_loopback() || settings.dev_mailbox_on_public_addr)
+}
+
+/// Removes expired sessions, WebAuthn ceremonies and development mail.
+fn spawn_app_purge(
+    sessions: SqliteSessionStore,
+    ceremonies: Ceremonies,
+    dev_mailbox: DevMailbox,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PURGE_EVERY);
         loop {
@@ -218,6 +245,9 @@ fn spawn_session_purge(sessions: SqliteSessionStore, ceremonies: Ceremonies) -> 
             }
             if let Err(err) = ceremonies.purge_expired().await {
                 tracing::warn!(error = %err, "ceremony purge failed; will retry");
+            }
+            if let Err(err) = dev_mailbox.purge_expired().await {
+                tracing::warn!(error = %err, "development mailbox purge failed; will retry");
             }
         }
     })

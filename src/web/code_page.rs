@@ -104,7 +104,9 @@ async fn show(
         Ok(challenge) => {
             let view = CodePage {
                 flow: &pending.flow,
-                masked_email: challenge.email.masked(),
+                // What the person typed, not where the code went: for an account, the code goes
+                // to the address as the account has it, and its case would tell that it exists.
+                masked_email: pending.flow.email().masked(),
                 expired: state.flows.is_expired(&challenge),
                 // An expired code is already explained by the `expired` notice.
                 error: error.filter(|_| !state.flows.is_expired(&challenge)),

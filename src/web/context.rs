@@ -5,6 +5,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::AppState;
+use super::csrf::page_token;
 use super::error::PageError;
 use super::session::AppSession;
 use crate::accounts::users::User;
@@ -27,7 +28,7 @@ impl FromRequest for PageContext {
             let session = AppSession::of(&req);
             Ok(Self {
                 user: current_user(&req).await?,
-                csrf: session.csrf_token()?,
+                csrf: page_token(&req)?,
                 notice: session.take_notice(),
                 recovering: session.recovery().is_some(),
             })

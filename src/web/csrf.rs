@@ -1,14 +1,123 @@
-//! CSRF protection as extractors: `CsrfForm<T>` (a URL-encoded form with a `csrf` field) and
-//! `CsrfJson<T>` (a JSON body with an `X-CSRF-Token` header) are only handed to a handler after
-//! the token was checked against the session, so no state-changing handler can forget it.
+//! CSRF protection. Every form carries the token of a signed double-submit cookie: random,
+//! signed with a server key, sent back in the form (or the `X-CSRF-Token` header), and compared
+//! with the cookie, which another site can neither read nor, with the `__Host-` name used over
+//! HTTPS, set. It needs no session, so a page viewed without one stores nothing on the server.
+//!
+//! `CsrfForm<T>` (a URL-encoded form with a `csrf` field) and `CsrfJson<T>` (a JSON body) are
+//! only handed to a handler after the token was checked, so no handler can forget it.
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use std::cell::Cell;
+use std::rc::Rc;
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
+use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use sha2::Sha256;
 
 use super::error::{JsonError, PageError};
-use super::session::AppSession;
+use crate::domain::{constant_time_eq, random_token};
+
+/// How the CSRF cookie is signed and named.
+#[derive(Clone)]
+pub struct CsrfCookies {
+    key: Vec<u8>,
+    secure: bool,
+}
+
+impl CsrfCookies {
+    /// Signs with a key derived from the session key; `secure` for HTTPS.
+    pub fn new(session_key: &[u8], secure: bool) -> Self {
+        Self { key: mac(session_key, b"csrf-cookie"), secure }
+    }
+
+    /// Over HTTPS the `__Host-` prefix makes browsers refuse the cookie from any subdomain.
+    fn name(&self) -> &'static str {
+        if self.secure { "__Host-csrf" } else { "csrf" }
+    }
+
+    /// `nonce.signature`.
+    fn fresh(&self) -> String {
+        let nonce = random_token(18);
+        let signature = self.sign(&nonce);
+        format!("{nonce}.{signature}")
+    }
+
+    fn sign(&self, nonce: &str) -> String {
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, mac(&self.key, nonce.as_bytes()))
+    }
+
+    fn is_genuine(&self, token: &str) -> bool {
+        token
+            .split_once('.')
+            .is_some_and(|(nonce, signature)| constant_time_eq(self.sign(nonce).as_bytes(), signature.as_bytes()))
+    }
+}
+
+fn mac(key: &[u8], message: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// This request's token: the cookie's if it is genuine, otherwise a fresh one that the response
+/// sets as the cookie if a page put it in a form.
+#[derive(Clone)]
+struct RequestToken {
+    value: String,
+    from_cookie: bool,
+    handed_out: Rc<Cell<bool>>,
+}
+
+/// `from_fn` middleware, with [`CsrfCookies`] in app data: gives every request its token.
+pub async fn issue_token(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let Some(cookies) = req.app_data::<web::Data<CsrfCookies>>().cloned() else {
+        return Err(actix_web::error::ErrorInternalServerError("the CSRF cookies are not configured"));
+    };
+    let genuine = req.cookie(cookies.name()).map(|c| c.value().to_owned()).filter(|t| cookies.is_genuine(t));
+    let token = RequestToken {
+        from_cookie: genuine.is_some(),
+        value: genuine.unwrap_or_else(|| cookies.fresh()),
+        handed_out: Rc::default(),
+    };
+    req.extensions_mut().insert(token.clone());
+    let mut response = next.call(req).await?;
+    if !token.from_cookie && token.handed_out.get() {
+        let cookie = Cookie::build(cookies.name(), token.value)
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(cookies.secure)
+            .finish();
+        response.response_mut().add_cookie(&cookie)?;
+    }
+    Ok(response)
+}
+
+/// The token for the forms of the page being built.
+pub fn page_token(req: &HttpRequest) -> Result<String, PageError> {
+    let extensions = req.extensions();
+    let token = extensions
+        .get::<RequestToken>()
+        .ok_or_else(|| PageError::Unexpected(anyhow::anyhow!("the CSRF middleware is not mounted")))?;
+    token.handed_out.set(true);
+    Ok(token.value.clone())
+}
+
+/// Whether `given` is the token of the request's genuine cookie.
+fn token_matches(req: &HttpRequest, given: &str) -> bool {
+    req.extensions()
+        .get::<RequestToken>()
+        .is_some_and(|token| token.from_cookie && constant_time_eq(token.value.as_bytes(), given.as_bytes()))
+}
 
 #[derive(Deserialize)]
 struct WithToken<T> {
@@ -30,10 +139,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let form = web::Form::<WithToken<T>>::from_request(req, payload);
-        let session = AppSession::of(req);
+        let req = req.clone();
         Box::pin(async move {
             let form = form.await.map_err(|e| PageError::BadForm(e.to_string()))?.into_inner();
-            if !session.csrf_matches(&form.csrf) {
+            if !token_matches(&req, &form.csrf) {
                 return Err(PageError::Csrf);
             }
             Ok(Self(form.fields))
@@ -41,7 +150,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
     }
 }
 
-/// A JSON body handed over only after the `X-CSRF-Token` header matched the session's token.
+/// A JSON body handed over only after the `X-CSRF-Token` header matched the cookie's token.
 pub struct CsrfJson<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfJson<T> {
@@ -51,7 +160,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfJson<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = web::Json::<T>::from_request(req, payload);
         let token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let token_matches = AppSession::of(req).csrf_matches(token);
+        let token_matches = token_matches(req, token);
         Box::pin(async move {
             if !token_matches {
                 return Err(JsonError::Csrf);
@@ -59,5 +168,22 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfJson<T> {
             let body = body.await.map_err(|e| JsonError::BadBody(e.to_string()))?;
             Ok(Self(body.into_inner()))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_tokens_signed_with_the_key_are_genuine() {
+        let cookies = CsrfCookies::new(b"a session key", false);
+        let token = cookies.fresh();
+        assert!(cookies.is_genuine(&token));
+        assert!(!CsrfCookies::new(b"another key", false).is_genuine(&token));
+        let (nonce, _) = token.split_once('.').unwrap();
+        assert!(!cookies.is_genuine(&format!("{nonce}.forged")));
+        assert!(!cookies.is_genuine(nonce));
+        assert_ne!(cookies.fresh(), token);
     }
 }

@@ -111,7 +111,7 @@ impl ResponseError for JsonError {
             Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::BadBody(_) => StatusCode::BAD_REQUEST,
             Self::Passkey(PasskeyError::Storage(_)) | Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Passkey(PasskeyError::AlreadyRegistered) => StatusCode::CONFLICT,
+            Self::Passkey(PasskeyError::AlreadyRegistered | PasskeyError::ChangedMeanwhile) => StatusCode::CONFLICT,
             Self::Passkey(PasskeyError::Rejected(_) | PasskeyError::CeremonyGone | PasskeyError::UnknownCredential) => {
                 StatusCode::BAD_REQUEST
             }
@@ -140,7 +140,7 @@ pub fn flow_status(err: &FlowError) -> StatusCode {
         | FlowError::Mismatch => StatusCode::BAD_REQUEST,
         FlowError::EmailTaken(_) => StatusCode::CONFLICT,
         FlowError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        FlowError::SendFailed => StatusCode::SERVICE_UNAVAILABLE,
+        FlowError::SendFailed | FlowError::ResendFailed => StatusCode::SERVICE_UNAVAILABLE,
         FlowError::Unavailable(cause) => {
             report("challenge service unavailable", cause);
             StatusCode::SERVICE_UNAVAILABLE

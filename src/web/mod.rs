@@ -3,9 +3,10 @@
 
 mod account;
 mod assets;
+pub mod client_ip;
 mod code_page;
 mod context;
-mod csrf;
+pub mod csrf;
 mod dev_mailbox;
 pub mod error;
 mod forms;

@@ -14,6 +14,7 @@ use super::response::see_other;
 use super::session::AppSession;
 use crate::accounts::recovery::RecoveryChoices;
 use crate::clock::format_time;
+use crate::domain::without_format_characters;
 use crate::passkeys::PasskeyError;
 use crate::passkeys::ceremonies::Kind;
 
@@ -47,9 +48,10 @@ pub struct RegisterFinish {
     sign_out_others: bool,
 }
 
-/// A passkey name: what the person typed (trimmed, at most 64 characters) or a dated default.
+/// A passkey name: what the person typed (trimmed, at most 64 characters, without control or
+/// format characters) or a dated default.
 fn passkey_name(typed: &str, now: i64) -> String {
-    let typed: String = typed.trim().chars().filter(|c| !c.is_control()).take(64).collect();
+    let typed: String = without_format_characters(typed).trim().chars().filter(|c| !c.is_control()).take(64).collect();
     if typed.is_empty() { format!("Passkey added {}", format_time(now)) } else { typed }
 }
 

@@ -1,4 +1,4 @@
-//! The typed session: who is signed in, the pending code, the CSRF token and a one-shot notice.
+//! The typed session: who is signed in, the pending code, a recovery grant and a one-shot notice.
 //! Its state lives server-side (see `accounts::session_store`); the cookie holds only a key.
 
 use std::future::{Ready, ready};
@@ -10,12 +10,11 @@ use anyhow::anyhow;
 use crate::accounts::flows::Pending;
 use crate::accounts::recovery::RecoveryGrant;
 use crate::accounts::session_store::{RECOVERY_KEY as RECOVERY, USER_ID_KEY};
-use crate::domain::{AccountId, constant_time_eq, random_token};
+use crate::domain::AccountId;
 use crate::passkeys::ceremonies::Kind;
 
 const SIGNED_IN_AT: &str = "signed_in_at";
 const PENDING: &str = "pending";
-const CSRF: &str = "csrf";
 const NOTICE: &str = "notice";
 const RETURN_TO: &str = "return_to";
 
@@ -69,7 +68,6 @@ impl AppSession {
     pub fn sign_in(&self, user: AccountId, now_ms: i64) -> anyhow::Result<()> {
         self.0.renew();
         self.0.remove(PENDING);
-        self.0.remove(CSRF);
         self.write(USER_ID_KEY, user)?;
         self.write(SIGNED_IN_AT, now_ms)
     }
@@ -79,7 +77,6 @@ impl AppSession {
         self.0.renew();
         self.0.remove(USER_ID_KEY);
         self.0.remove(PENDING);
-        self.0.remove(CSRF);
         self.write(RECOVERY, grant)
     }
 
@@ -125,21 +122,6 @@ impl AppSession {
 
     pub fn clear_pending(&self) {
         self.0.remove(PENDING);
-    }
-
-    /// The session's CSRF token, made on first use.
-    pub fn csrf_token(&self) -> anyhow::Result<String> {
-        if let Some(token) = self.read::<String>(CSRF) {
-            return Ok(token);
-        }
-        let token = random_token(32);
-        self.write(CSRF, &token)?;
-        Ok(token)
-    }
-
-    /// Whether `given` is this session's CSRF token; a session without one matches nothing.
-    pub fn csrf_matches(&self, given: &str) -> bool {
-        self.read::<String>(CSRF).is_some_and(|expected| constant_time_eq(expected.as_bytes(), given.as_bytes()))
     }
 
     pub fn set_notice(&self, text: &str) -> anyhow::Result<()> {

@@ -17,7 +17,7 @@
 //! let app = App::new().app_data(web::Data::new(throttle.clone())).wrap(from_fn(throttle::limit_posts));
 //! ```
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -31,13 +31,20 @@ use governor::clock::Clock as _;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use maud::{DOCTYPE, html};
 
+use super::client_ip::TrustedProxies;
+
 /// A keyed GCRA rate limiter, one bucket per client address.
 ///
 /// Cloning is cheap and every clone shares the same buckets, so the clones handed to each actix
 /// worker all count against the same budget.
+///
+/// Forms and passkey ceremony starts have a budget each: a page with passkey autofill starts a
+/// ceremony as it opens, and opening a page must not spend what its form needs.
 #[derive(Clone)]
 pub struct Throttle {
-    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    forms: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    ceremony_starts: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    proxies: Arc<TrustedProxies>,
 }
 
 impl Throttle {
@@ -46,7 +53,16 @@ impl Throttle {
     /// resubmitting should never notice the throttle).
     pub fn new(per_minute: NonZeroU32, burst: NonZeroU32) -> Self {
         let quota = Quota::per_minute(per_minute).allow_burst(burst);
-        Self { limiter: Arc::new(RateLimiter::keyed(quota)) }
+        Self {
+            forms: Arc::new(RateLimiter::keyed(quota)),
+            ceremony_starts: Arc::new(RateLimiter::keyed(quota)),
+            proxies: Arc::default(),
+        }
+    }
+
+    /// Reads the client's address from the forwarding headers of these proxies.
+    pub fn behind(self, proxies: TrustedProxies) -> Self {
+        Self { proxies: Arc::new(proxies), ..self }
     }
 
     /// Spawns a Tokio task that periodically drops the buckets of clients that are back to a full
@@ -63,7 +79,8 @@ impl Throttle {
     ///
     /// Panics if `every` is zero.
     pub fn spawn_cleanup(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let limiter: Weak<DefaultKeyedRateLimiter<IpAddr>> = Arc::downgrade(&self.limiter);
+        let limiters: [Weak<DefaultKeyedRateLimiter<IpAddr>>; 2] =
+            [Arc::downgrade(&self.forms), Arc::downgrade(&self.ceremony_starts)];
         let mut ticks = tokio::time::interval(every);
         // After a stall, one sweep covers everything; catching up with a burst of sweeps is waste.
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -72,18 +89,20 @@ impl Throttle {
             ticks.tick().await;
             loop {
                 ticks.tick().await;
-                let Some(limiter) = limiter.upgrade() else { return };
-                limiter.retain_recent();
-                limiter.shrink_to_fit();
+                for limiter in &limiters {
+                    let Some(limiter) = limiter.upgrade() else { return };
+                    limiter.retain_recent();
+                    limiter.shrink_to_fit();
+                }
             }
         })
     }
 
-    /// Counts one request from `ip`; on refusal returns how long the client must wait.
-    fn check(&self, ip: IpAddr) -> Result<(), Duration> {
-        self.limiter
-            .check_key(&client_key(ip))
-            .map_err(|not_until| not_until.wait_time_from(self.limiter.clock().now()))
+    /// Counts one request to `path` from `ip`; on refusal returns how long the client must wait.
+    fn check(&self, path: &str, ip: IpAddr) -> Result<(), Duration> {
+        let is_ceremony_start = path.starts_with("/passkeys/") && path.ends_with("/start");
+        let limiter = if is_ceremony_start { &self.ceremony_starts } else { &self.forms };
+        limiter.check_key(&client_key(ip)).map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
     }
 }
 
@@ -118,14 +137,8 @@ pub async fn limit_posts<B: MessageBody>(
         return Err(actix_web::error::ErrorInternalServerError("rate limiter not configured"));
     };
 
-    // The TCP peer, deliberately not X-Forwarded-For / Forwarded: those headers are set by the
-    // client and anyone could rotate them to get a fresh budget per request. A deployment behind
-    // a trusted reverse proxy has to opt into reading the proxy's header explicitly (and only
-    // from the proxy's address). Without a peer address (e.g. a Unix socket) every such request
-    // shares the 0.0.0.0 bucket, so it is still limited rather than let through.
-    let ip = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip());
-
-    match throttle.check(ip) {
+    let ip = throttle.proxies.client(req.peer_addr(), req.headers());
+    match throttle.check(req.path(), ip) {
         Ok(()) => next.call(req).await.map(ServiceResponse::map_into_left_body),
         Err(wait) => {
             tracing::debug!(%ip, ?wait, "throttled");
@@ -178,7 +191,7 @@ fn too_many_requests(retry_after: u64) -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
-    use std::net::SocketAddr;
+    use std::net::{Ipv4Addr, SocketAddr};
 
     use actix_web::middleware::from_fn;
     use actix_web::{App, HttpResponse, test, web};
@@ -325,12 +338,14 @@ mod tests {
     async fn cleanup_forgets_idle_clients_and_stops_with_the_throttle() {
         // 60_000 a minute replenishes a slot every millisecond, so buckets go idle almost at once.
         let throttle = Throttle::new(nz(60_000), nz(1));
-        throttle.check(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 9))).unwrap();
-        assert_eq!(throttle.limiter.len(), 1);
+        let ip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 9));
+        throttle.check("/login", ip).unwrap();
+        throttle.check("/passkeys/login/start", ip).unwrap();
+        assert_eq!((throttle.forms.len(), throttle.ceremony_starts.len()), (1, 1));
 
         let handle = throttle.spawn_cleanup(Duration::from_millis(5));
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(throttle.limiter.len(), 0);
+        assert_eq!((throttle.forms.len(), throttle.ceremony_starts.len()), (0, 0));
 
         drop(throttle);
         tokio::time::timeout(Duration::from_secs(1), handle).await.expect("cleanup task ended").unwrap();

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{InvalidInput, bounded_text};
+use crate::domain::{InvalidInput, bounded_text, without_format_characters};
 
 /// The application's own id for the person, used to scope `invalidateOthers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,8 +36,10 @@ impl UserId {
 pub struct RecipientName(String);
 
 impl RecipientName {
+    /// Format characters are dropped: they could hide or reorder what the greeting shows.
     pub fn parse(raw: &str) -> Result<Option<Self>, InvalidInput> {
-        let name = raw.trim();
+        let visible = without_format_characters(raw);
+        let name = visible.trim();
         if name.is_empty() {
             return Ok(None);
         }

@@ -55,3 +55,42 @@ async fn the_dev_mailbox_is_not_served_in_production() {
 
     assert_eq!(page.status, StatusCode::NOT_FOUND, "{}", page.body);
 }
+
+#[tokio::test]
+async fn dev_mailbox_is_not_served_on_a_public_address() {
+    let app = TestApp::spawn_with(SmtpServer::start().await, &[("APP_ADDR", "0.0.0.0:0")]).await;
+
+    let page = app.browser().get("/dev/mailbox").await;
+    let home = app.browser().get("/").await;
+
+    assert_eq!(page.status, StatusCode::NOT_FOUND, "everyone's codes on the network: {}", page.body);
+    assert!(!home.body.contains("/dev/mailbox"), "{}", home.body);
+}
+
+#[tokio::test]
+async fn dev_mailbox_on_a_public_address_only_when_asked_for_by_name() {
+    let app = TestApp::spawn_with(
+        SmtpServer::start().await,
+        &[("APP_ADDR", "0.0.0.0:0"), ("DEV_MAILBOX_ON_PUBLIC_ADDR", "true")],
+    )
+    .await;
+
+    let page = app.browser().get("/dev/mailbox").await;
+
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+}
+
+#[tokio::test]
+async fn dev_mailbox_forgets_mail_after_a_day() {
+    let app = TestApp::spawn_with(SmtpServer::start().await, &[("APP_THROTTLE_PER_MINUTE", "10000")]).await;
+    assert_redirect(&app.browser().signup("old@example.com", "Old").await, "/verify", "sign-up");
+    app.clock.advance(std::time::Duration::from_secs(24 * 3600 + 1));
+    assert_redirect(&app.browser().signup("new@example.com", "New").await, "/verify", "sign-up");
+    let mailbox = mailbox::mail::DevMailbox::new(app.db.clone(), app.clock.clone());
+
+    let purged = mailbox.purge_expired().await.unwrap();
+
+    assert_eq!(purged, 1);
+    let page = app.browser().get("/dev/mailbox").await;
+    assert!(!page.body.contains("old@example.com") && page.body.contains("new@example.com"), "{}", page.body);
+}

@@ -74,14 +74,15 @@ async fn sign_out_destroys_the_session_on_the_server() {
 
 #[tokio::test]
 async fn sign_in_renews_the_session_id() {
-    // Arrange: an anonymous session (the sign-up form makes its CSRF token).
+    // Arrange: an anonymous session (posting the sign-up form stores its pending code; a page
+    // view alone stores no session).
     let app = TestApp::spawn(&[]).await;
     let browser = app.browser();
     assert_eq!(browser.get("/signup").await.status, StatusCode::OK);
+    assert_redirect(&browser.signup("ray@example.com", "Ray").await, "/verify", "sign-up");
     let before = format!("session={}", browser.session_cookie());
 
     // Act
-    assert_redirect(&browser.signup("ray@example.com", "Ray").await, "/verify", "sign-up");
     let code = app.code_for("ray@example.com").await;
     assert_redirect(&browser.submit_code(&code).await, "/account", "the right code");
 

@@ -6,6 +6,7 @@
 
 mod enrolment;
 mod management;
+mod races;
 mod reauth;
 mod recovery;
 mod sign_in;

@@ -1,17 +1,20 @@
-//! The session cookie's flags: HttpOnly and SameSite=Lax always, Secure in production.
+//! The session and CSRF cookies' flags: HttpOnly and SameSite=Lax always, Secure in production.
 
 use crate::support::app::TestApp;
-use crate::support::security::session_cookie_attributes;
+use crate::support::security::cookie_attributes;
 
 #[tokio::test]
 async fn the_session_cookie_is_http_only_and_same_site_lax_in_development() {
     let app = TestApp::spawn(&[]).await;
 
-    let attributes = session_cookie_attributes(&app).await;
+    let (attributes, csrf_attributes) = cookie_attributes(&app, "csrf").await;
 
     assert!(attributes.contains(&"httponly".to_owned()), "{attributes:?}");
     assert!(attributes.contains(&"samesite=lax".to_owned()), "{attributes:?}");
     assert!(!attributes.contains(&"secure".to_owned()), "plain-HTTP development needs no Secure: {attributes:?}");
+    for flag in ["httponly", "samesite=lax", "path=/"] {
+        assert!(csrf_attributes.contains(&flag.to_owned()), "CSRF cookie: {csrf_attributes:?}");
+    }
 }
 
 #[tokio::test]
@@ -25,9 +28,12 @@ async fn the_session_cookie_is_secure_in_production() {
     ])
     .await;
 
-    let attributes = session_cookie_attributes(&app).await;
+    let (attributes, csrf_attributes) = cookie_attributes(&app, "__Host-csrf").await;
 
     assert!(attributes.contains(&"secure".to_owned()), "{attributes:?}");
+    for flag in ["secure", "httponly", "samesite=lax", "path=/"] {
+        assert!(csrf_attributes.contains(&flag.to_owned()), "CSRF cookie: {csrf_attributes:?}");
+    }
     assert!(attributes.contains(&"httponly".to_owned()), "{attributes:?}");
     assert!(attributes.contains(&"samesite=lax".to_owned()), "{attributes:?}");
 }

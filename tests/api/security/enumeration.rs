@@ -78,3 +78,30 @@ async fn no_code_signs_in_to_an_address_without_an_account() {
     assert!(browser.get("/verify").await.redirects_to("/"), "the pending login is gone");
     assert_eq!(users(&app.db).await, 0);
 }
+
+/// Each flow, for an account typed in capitals and for an unknown address typed the same way:
+/// the answers and the code pages must be byte for byte the same but for the CSRF token.
+#[tokio::test]
+async fn enumeration_through_letter_case_finds_nothing_in_any_flow() {
+    let app = TestApp::spawn(&[]).await;
+    app.signed_up("jane@example.com", "Jane").await;
+    let mover = app.signed_up("mover@example.com", "Mover").await;
+    let other_mover = app.signed_in_by_email("mover@example.com").await;
+
+    for (path, unknown) in [("/login", "JOAN@EXAMPLE.COM"), ("/recover", "JUNE@EXAMPLE.COM")] {
+        let (known_browser, unknown_browser) = (app.browser(), app.browser());
+        let known_started = known_browser.post(path, &[("email", "JANE@EXAMPLE.COM")]).await;
+        let unknown_started = unknown_browser.post(path, &[("email", unknown)]).await;
+        assert_same_answer((&known_browser, &known_started), (&unknown_browser, &unknown_started), "J***@EXAMPLE.COM")
+            .await;
+    }
+
+    let (taken, new) = (app.browser(), app.browser());
+    let taken_started = taken.signup("JANE@EXAMPLE.COM", "Someone").await;
+    let new_started = new.signup("JADE@EXAMPLE.COM", "Someone").await;
+    assert_same_answer((&taken, &taken_started), (&new, &new_started), "J***@EXAMPLE.COM").await;
+
+    let to_taken = mover.change_email("JANE@EXAMPLE.COM").await;
+    let to_free = other_mover.change_email("JILL@EXAMPLE.COM").await;
+    assert_same_answer((&mover, &to_taken), (&other_mover, &to_free), "J***@EXAMPLE.COM").await;
+}

@@ -126,3 +126,37 @@ async fn the_session_table_holds_no_usable_key() {
     }
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM sessions WHERE user_id IS NOT NULL").await, 1);
 }
+
+#[tokio::test]
+async fn session_flood_of_cookieless_page_views_writes_no_session() {
+    // Arrange
+    let app = TestApp::spawn(&[]).await;
+    let client = plain_client();
+    let before = count(&app.db, "SELECT COUNT(*) FROM sessions").await;
+
+    // Act: 500 views of each public page, none sending a cookie back.
+    for path in ["/", "/login", "/signup", "/recover"] {
+        let views = (0..500).map(|_| {
+            let url = format!("{}{path}", app.base);
+            let client = client.clone();
+            async move { client.get(url).send().await.expect("GET").status() }
+        });
+        for status in futures_util::future::join_all(views).await {
+            assert_eq!(status, StatusCode::OK, "GET {path}");
+        }
+    }
+
+    // Assert: no session was stored; a person's forms still work, and a forged post does not.
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM sessions").await, before, "a page view stored a session");
+    let person = app.browser();
+    assert!(person.signup("flood@example.com", "Flood").await.redirects_to("/verify"));
+    let forger = app.browser();
+    let forged = crate::support::security::post_with_token(
+        &forger,
+        "/login",
+        Some(&person.csrf().await),
+        &[("email", "x@example.com")],
+    )
+    .await;
+    crate::support::security::assert_forbidden(&forged, "a token from another browser");
+}

@@ -27,3 +27,78 @@ async fn a_burst_of_posts_is_throttled_but_pages_still_load() {
         assert_eq!(browser.get(path).await.status, StatusCode::OK, "GET {path}");
     }
 }
+
+/// POSTs `/login` with this session's token as if relayed by a proxy that set `header`.
+async fn login_via_proxy(app: &TestApp, browser: &crate::support::app::Browser, header: (&str, &str)) -> StatusCode {
+    let token = browser.csrf().await;
+    let form = [("csrf", token.as_str()), ("email", "jane@example.com")];
+    let response = browser.http.post(format!("{}/login", app.base)).header(header.0, header.1).form(&form).send();
+    response.await.expect("POST").status()
+}
+
+#[tokio::test]
+async fn proxy_clients_behind_a_trusted_proxy_have_separate_budgets() {
+    // Arrange: the app behind a proxy on 127.0.0.1, which names each client in a header.
+    let app = TestApp::spawn(&[("APP_THROTTLE_PER_MINUTE", "3"), ("APP_TRUSTED_PROXIES", "127.0.0.0/8, ::1")]).await;
+    let (busy, other, forwarded) = (app.browser(), app.browser(), app.browser());
+
+    // Act: one client spends its budget.
+    for i in 1..=3 {
+        assert_eq!(
+            login_via_proxy(&app, &busy, ("X-Forwarded-For", "203.0.113.7")).await,
+            StatusCode::SEE_OTHER,
+            "POST {i}"
+        );
+    }
+    let refused = login_via_proxy(&app, &busy, ("X-Forwarded-For", "203.0.113.7")).await;
+
+    // Assert: the others still have theirs, however the proxy names them.
+    assert_eq!(refused, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(login_via_proxy(&app, &other, ("X-Forwarded-For", "203.0.113.8")).await, StatusCode::SEE_OTHER);
+    let header = ("Forwarded", "for=\"[2001:db8::9]:4711\";proto=https");
+    assert_eq!(login_via_proxy(&app, &forwarded, header).await, StatusCode::SEE_OTHER);
+    // A client cannot get out of its bucket by naming another hop to the left of its own.
+    let spoofed = ("X-Forwarded-For", "198.51.100.1, 203.0.113.7");
+    assert_eq!(login_via_proxy(&app, &busy, spoofed).await, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn proxy_headers_from_a_client_that_is_no_trusted_proxy_choose_no_bucket() {
+    let app = TestApp::spawn(&[("APP_THROTTLE_PER_MINUTE", "3")]).await;
+    let browser = app.browser();
+
+    let statuses = futures_util::future::join_all((1..=6).map(|n| {
+        let (app, browser) = (&app, &browser);
+        async move {
+            let header = if n % 2 == 0 { "X-Forwarded-For" } else { "Forwarded" };
+            let value = if n % 2 == 0 { format!("203.0.113.{n}") } else { format!("for=203.0.113.{n}") };
+            login_via_proxy(app, browser, (header, value.as_str())).await
+        }
+    }))
+    .await;
+
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!(refused, 3, "a fresh address in a header bought a fresh budget: {statuses:?}");
+}
+
+#[tokio::test]
+async fn proxy_or_not_opening_the_login_page_spends_no_post_of_the_budget() {
+    // Arrange
+    let app = TestApp::spawn(&[("APP_THROTTLE_PER_MINUTE", "3")]).await;
+    let browser = app.browser();
+
+    // Act: the login page opened three times, each starting the passkey autofill as its script does.
+    for _ in 0..3 {
+        assert_eq!(browser.get("/login").await.status, StatusCode::OK);
+        let token = crate::support::passkey::page_token(&browser).await;
+        let started =
+            crate::support::passkey::post_json_with(&browser, &token, "/passkeys/login/start", &serde_json::json!({}))
+                .await;
+        assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    }
+
+    // Assert: the form budget is whole.
+    for i in 1..=3 {
+        assert_eq!(login_via_proxy(&app, &browser, ("X-Nothing", "")).await, StatusCode::SEE_OTHER, "POST {i}");
+    }
+}

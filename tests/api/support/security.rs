@@ -67,19 +67,37 @@ pub fn location(response: &reqwest::Response) -> Option<&str> {
     response.headers().get(LOCATION).and_then(|v| v.to_str().ok())
 }
 
-/// The attributes of the `session` cookie that GET /signup sets, lowercased.
-pub async fn session_cookie_attributes(app: &TestApp) -> Vec<String> {
-    let response = plain_client().get(format!("{}/signup", app.base)).send().await.expect("GET /signup");
-    assert_eq!(response.status(), StatusCode::OK);
-    let set_cookie = response
+/// The `Set-Cookie` of `response` for the cookie `name`: its value and its attributes, lowercased.
+fn set_cookie(response: &reqwest::Response, name: &str) -> (String, Vec<String>) {
+    let header = response
         .headers()
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("session="))
-        .expect("a Set-Cookie for the session")
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("a Set-Cookie for {name}"))
         .to_owned();
-    set_cookie.split(';').skip(1).map(|a| a.trim().to_ascii_lowercase()).collect()
+    let mut parts = header.split(';');
+    let value = parts.next().unwrap_or_default().trim_start_matches(&format!("{name}=")).to_owned();
+    (value, parts.map(|a| a.trim().to_ascii_lowercase()).collect())
+}
+
+/// The attributes of the CSRF cookie (named `name`) that GET /signup sets, and of the
+/// `session` cookie that posting its form sets (a page view alone stores no session).
+pub async fn cookie_attributes(app: &TestApp, csrf_name: &str) -> (Vec<String>, Vec<String>) {
+    let page = plain_client().get(format!("{}/signup", app.base)).send().await.expect("GET /signup");
+    assert_eq!(page.status(), StatusCode::OK);
+    let (csrf_cookie, csrf_attributes) = set_cookie(&page, csrf_name);
+    let token = csrf_in(&page.text().await.expect("the page")).expect("a form token");
+    let posted = plain_client()
+        .post(format!("{}/signup", app.base))
+        .header(reqwest::header::COOKIE, format!("{csrf_name}={csrf_cookie}"))
+        .form(&[("csrf", token.as_str()), ("email", "cookie@example.com"), ("name", "Cookie")])
+        .send()
+        .await
+        .expect("POST /signup");
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    (set_cookie(&posted, "session").1, csrf_attributes)
 }
 
 // ---------------------------------------------------------------------------------------------
