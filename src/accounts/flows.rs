@@ -17,7 +17,7 @@ use crate::challenges::model::{Challenge, ChallengeId, Code, NewChallenge, Purpo
 use crate::client::{ChallengeClient, ClientError};
 use crate::clock::Clock;
 use crate::domain::{AccountId, DisplayName, EmailAddress};
-use crate::mail::{Mailer, OutgoingEmail};
+use crate::mail::{Mailer, Outbox, OutgoingEmail};
 
 /// How long before another code may be asked for.
 pub const RESEND_COOLDOWN: Duration = Duration::from_secs(30);
@@ -177,6 +177,7 @@ pub struct Flows {
     client: Arc<dyn ChallengeClient>,
     users: Users,
     mailer: Arc<dyn Mailer>,
+    outbox: Outbox,
     clock: Clock,
     base_url: String,
     max_attempts: u32,
@@ -187,6 +188,8 @@ pub struct FlowParts {
     pub client: Arc<dyn ChallengeClient>,
     pub users: Users,
     pub mailer: Arc<dyn Mailer>,
+    /// For the notice to the old address after an email change, which must not be lost.
+    pub outbox: Outbox,
     pub clock: Clock,
     /// The app's public origin, for the links in notices.
     pub base_url: Url,
@@ -196,8 +199,8 @@ pub struct FlowParts {
 
 impl Flows {
     pub fn new(parts: FlowParts) -> Self {
-        let FlowParts { client, users, mailer, clock, base_url, max_attempts } = parts;
-        Self { client, users, mailer, clock, base_url: origin(&base_url), max_attempts }
+        let FlowParts { client, users, mailer, outbox, clock, base_url, max_attempts } = parts;
+        Self { client, users, mailer, outbox, clock, base_url: origin(&base_url), max_attempts }
     }
 
     /// Creates the challenge for `flow` and sends its email. Other pending codes for the same
@@ -325,11 +328,12 @@ impl Flows {
             Flow::EmailChange { account, .. } => {
                 expect_subject(verified, *account)?;
                 let user = self.users.find(*account).await?.ok_or(FlowError::Gone)?;
-                self.users.change_email(*account, email).await?;
-                let notice = emails::email_changed(&user.email, email, &self.base_url);
-                if let Err(err) = self.mailer.send(&notice).await {
-                    tracing::error!(error = %err, "could not send the email-change notice to the old address");
-                }
+                // The notice to the old address commits with the change: its owner must hear of
+                // a change they did not make, even if the mail server is down right now.
+                let mut change = self.outbox.begin().await?;
+                self.users.change_email(change.conn(), *account, email).await?;
+                change.queue(&emails::email_changed(&user.email, email, &self.base_url)).await?;
+                change.commit().await?;
                 Ok(Completed::EmailChanged(*account))
             }
         }

@@ -3,7 +3,6 @@
 //! new passkey; enrolling ends it, with the person's choices applied in one transaction and a
 //! notice to the account's mailbox.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -12,9 +11,8 @@ use super::emails;
 use super::session_store::SqliteSessionStore;
 use super::users::Users;
 use crate::clock::{Clock, format_time};
-use crate::db::Database;
 use crate::domain::AccountId;
-use crate::mail::Mailer;
+use crate::mail::Outbox;
 use crate::passkeys::store::PasskeyStore;
 
 /// What a recovery session may do: enrol a passkey for `account`, until `expires_at` (epoch ms).
@@ -47,9 +45,8 @@ pub struct RecoveryChoices {
 
 #[derive(Clone)]
 pub struct Recovery {
-    db: Database,
     users: Users,
-    mailer: Arc<dyn Mailer>,
+    outbox: Outbox,
     clock: Clock,
     ttl: Duration,
     base_url: String,
@@ -57,9 +54,9 @@ pub struct Recovery {
 
 /// What recovery is built from.
 pub struct RecoveryParts {
-    pub db: Database,
     pub users: Users,
-    pub mailer: Arc<dyn Mailer>,
+    /// For the notice to the account's mailbox, which must not be lost.
+    pub outbox: Outbox,
     pub clock: Clock,
     /// How long a grant may enrol a passkey.
     pub ttl: Duration,
@@ -69,8 +66,8 @@ pub struct RecoveryParts {
 
 impl Recovery {
     pub fn new(parts: RecoveryParts) -> Self {
-        let RecoveryParts { db, users, mailer, clock, ttl, base_url } = parts;
-        Self { db, users, mailer, clock, ttl, base_url }
+        let RecoveryParts { users, outbox, clock, ttl, base_url } = parts;
+        Self { users, outbox, clock, ttl, base_url }
     }
 
     /// The grant that a verified recovery code opens.
@@ -79,26 +76,24 @@ impl Recovery {
         RecoveryGrant { account, expires_at: self.clock.now_ms().saturating_add(ttl_ms) }
     }
 
-    /// Ends a recovery after the passkey `added` was enrolled: the person's choices in one
-    /// transaction, then a notice to the account's mailbox, so that its owner learns of it if it
-    /// was not them. The caller then signs the session in under a new key.
+    /// Ends a recovery after the passkey `added` was enrolled: the person's choices and a
+    /// notice to the account's mailbox in one transaction, so that its owner learns of it if it
+    /// was not them, mail server down or not. The caller then signs the session in under a new
+    /// key.
     #[tracing::instrument(skip_all)]
     pub async fn complete(&self, account: AccountId, added: i64, choices: RecoveryChoices) -> Result<(), sqlx::Error> {
-        let mut tx = self.db.begin_write().await?;
+        let user = self.users.find(account).await?;
+        let mut recovery = self.outbox.begin().await?;
         if choices.remove_other_passkeys {
-            PasskeyStore::remove_all_but(&mut tx, account, added).await?;
+            PasskeyStore::remove_all_but(recovery.conn(), account, added).await?;
         }
         if choices.sign_out_elsewhere {
-            SqliteSessionStore::end_all_of(&mut tx, account).await?;
+            SqliteSessionStore::end_all_of(recovery.conn(), account).await?;
         }
-        tx.commit().await?;
-        if let Some(user) = self.users.find(account).await? {
+        if let Some(user) = user {
             let when = format_time(self.clock.now_ms());
-            let notice = emails::passkey_added_through_recovery(&user.email, &when, &self.base_url);
-            if let Err(err) = self.mailer.send(&notice).await {
-                tracing::error!(error = %err, "could not send the recovery notice");
-            }
+            recovery.queue(&emails::passkey_added_through_recovery(&user.email, &when, &self.base_url)).await?;
         }
-        Ok(())
+        recovery.commit().await
     }
 }

@@ -1,6 +1,8 @@
 //! Accounts: one per email address (compared case-insensitively), identified by a UUID that is
 //! also the WebAuthn user handle.
 
+use sqlx::SqliteConnection;
+
 use crate::clock::Clock;
 use crate::db::Database;
 use crate::domain::{AccountId, DisplayName, EmailAddress};
@@ -100,8 +102,13 @@ impl Users {
         Ok(User { id, email: email.clone(), name: name.clone(), email_verified_at: Some(now), created_at: now })
     }
 
-    /// Moves the account to a newly proven address.
-    pub async fn change_email(&self, id: AccountId, email: &EmailAddress) -> Result<(), AccountError> {
+    /// Moves the account to a newly proven address, inside the caller's write.
+    pub async fn change_email(
+        &self,
+        conn: &mut SqliteConnection,
+        id: AccountId,
+        email: &EmailAddress,
+    ) -> Result<(), AccountError> {
         let now = self.clock.now_ms();
         sqlx::query("UPDATE users SET email = ?, email_key = ?, email_verified_at = ?, updated_at = ? WHERE id = ?")
             .bind(email.as_str())
@@ -109,7 +116,7 @@ impl Users {
             .bind(now)
             .bind(now)
             .bind(id.to_string())
-            .execute(self.db.writer())
+            .execute(conn)
             .await
             .map_err(|err| if is_unique_violation(&err) { AccountError::EmailTaken } else { err.into() })?;
         Ok(())

@@ -1,15 +1,18 @@
 //! How the project sends email: a [`Mailer`] that either speaks SMTP or, in development
-//! without an SMTP server, keeps each message in the database for `/dev/mailbox`.
+//! without an SMTP server, keeps each message in the database for `/dev/mailbox`; and the
+//! [`Outbox`] for notices that must outlive a mail outage.
 //!
 //! A message body carries a one-time code, so no mailer logs a body or puts it in an error.
 
 pub mod dev_mailbox;
+pub mod outbox;
 pub mod smtp;
 pub mod template;
 
 use crate::domain::EmailAddress;
 
 pub use dev_mailbox::{DevMailbox, StoredEmail};
+pub use outbox::Outbox;
 pub use smtp::SmtpMailer;
 
 /// An email ready to send.

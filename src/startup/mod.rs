@@ -28,7 +28,7 @@ use crate::challenges::tenancy::{ConfiguredKey, Tenancies};
 use crate::client::{ChallengeClient, HttpClient, HttpClientConfig, InProcessClient};
 use crate::clock::Clock;
 use crate::db::Database;
-use crate::mail::{DevMailbox, Mailer, SmtpMailer};
+use crate::mail::{DevMailbox, Mailer, Outbox, SmtpMailer};
 use crate::passkeys::Passkeys;
 use crate::passkeys::ceremonies::Ceremonies;
 use crate::settings::Settings;
@@ -38,6 +38,8 @@ use crate::web::csrf::CsrfCookies;
 use crate::web::throttle::Throttle;
 
 const PURGE_EVERY: Duration = Duration::from_secs(60);
+/// How often the outbox looks for notices due for another try.
+const OUTBOX_EVERY: Duration = Duration::from_secs(1);
 
 pub struct Application {
     pub db: Database,
@@ -58,16 +60,19 @@ impl Application {
         let mailer = mailer(&settings, &db, &clock)?;
         let service = challenge_service(&settings, &db, &clock, mailer.clone()).await?;
         let api = settings.challenge_api_addr.map(|addr| serve_api(addr, service.clone())).transpose()?;
-        let state = app_state(&settings, &db, &clock, challenge_client(&settings, &service)?, mailer)?;
+        let outbox = Outbox::new(db.clone(), mailer.clone(), clock.clone());
+        let state = app_state(&settings, &db, &clock, challenge_client(&settings, &service)?, mailer, outbox.clone())?;
         let sessions = SqliteSessionStore::new(db.clone(), clock.clone());
         let throttle = throttle(settings.throttle_per_minute).behind(settings.trusted_proxies.clone());
         let background = vec![
             service.spawn_purge(PURGE_EVERY),
             throttle.spawn_cleanup(PURGE_EVERY),
+            outbox.spawn_worker(OUTBOX_EVERY),
             spawn_app_purge(
                 sessions.clone(),
                 state.passkeys.ceremonies().clone(),
                 DevMailbox::new(db.clone(), clock.clone()),
+                outbox,
             ),
         ];
         let session_key = configured_or_stored(&db, "session_key", settings.session_key.as_ref(), 64)
@@ -189,21 +194,22 @@ fn app_state(
     clock: &Clock,
     client: Arc<dyn ChallengeClient>,
     mailer: Arc<dyn Mailer>,
+    outbox: Outbox,
 ) -> anyhow::Result<AppState> {
     let users = Users::new(db.clone(), clock.clone());
     Ok(AppState {
         flows: Flows::new(FlowParts {
             client,
             users: users.clone(),
-            mailer: mailer.clone(),
+            mailer,
+            outbox: outbox.clone(),
             clock: clock.clone(),
             base_url: settings.app_base_url.clone(),
             max_attempts: settings.policy.max_attempts,
         }),
         recovery: Recovery::new(RecoveryParts {
-            db: db.clone(),
             users: users.clone(),
-            mailer,
+            outbox,
             clock: clock.clone(),
             ttl: settings.recovery_ttl,
             base_url: origin(&settings.app_base_url),
@@ -230,11 +236,12 @@ pub fn serves_dev_mailbox(settings: &Settings) -> bool {
         && (settings.app_addr.ip().is_loopback() || settings.dev_mailbox_on_public_addr)
 }
 
-/// Removes expired sessions, WebAuthn ceremonies and development mail.
+/// Removes expired sessions, WebAuthn ceremonies, development mail and sent notices.
 fn spawn_app_purge(
     sessions: SqliteSessionStore,
     ceremonies: Ceremonies,
     dev_mailbox: DevMailbox,
+    outbox: Outbox,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PURGE_EVERY);
@@ -248,6 +255,9 @@ fn spawn_app_purge(
             }
             if let Err(err) = dev_mailbox.purge_expired().await {
                 tracing::warn!(error = %err, "development mailbox purge failed; will retry");
+            }
+            if let Err(err) = outbox.purge_sent().await {
+                tracing::warn!(error = %err, "outbox purge failed; will retry");
             }
         }
     })

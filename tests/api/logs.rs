@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::service::log_leak::{CODE, SECRET, misbehaving_api};
 use crate::support::TEST_HASH_KEY;
 use crate::support::app::{Browser, MAIL_WAIT, find_code, plain_client};
 use crate::support::smtp_server::SmtpServer;
@@ -44,7 +45,8 @@ fn printed(output: &str, prefix: &str, end: char) -> Option<String> {
 }
 
 impl Server {
-    fn start(smtp: &SmtpServer) -> Self {
+    /// The binary with mail to `smtp`, and `settings` besides the test's own.
+    fn start(smtp: &SmtpServer, settings: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_mailbox-challenges"))
             .env_clear()
@@ -58,6 +60,7 @@ impl Server {
             .env("PASSLOCK_TENANCY_ID", TENANCY)
             .env("PASSLOCK_API_KEY", API_KEY)
             .env("APP_THROTTLE_PER_MINUTE", "10000")
+            .envs(settings.iter().copied())
             .current_dir(dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -140,7 +143,7 @@ async fn code_after(smtp: &SmtpServer, to: &str, seen: usize) -> String {
 async fn logs_of_a_full_sign_up_and_login_hold_no_code_secret_key_session_or_address() {
     // Arrange
     let smtp = SmtpServer::start().await;
-    let server = Server::start(&smtp);
+    let server = Server::start(&smtp, &[]);
     let email = "log.person@example.com";
     let browser = Browser::new(&server.app);
 
@@ -201,6 +204,26 @@ async fn logs_of_a_full_sign_up_and_login_hold_no_code_secret_key_session_or_add
     {
         assert!(!has_number(&log, code), "{what} {code} is in the log");
     }
+}
+
+#[tokio::test]
+async fn log_leak_of_an_api_answering_a_create_with_200_puts_no_secret_or_code_in_the_app_log() {
+    // Arrange: the app calls a challenge API that answers a create with 200 instead of 201,
+    // with a body that holds a secret and a code.
+    let smtp = SmtpServer::start().await;
+    let api = misbehaving_api(actix_web::http::StatusCode::OK);
+    let server = Server::start(&smtp, &[("PASSLOCK_ENDPOINT", api.as_str())]);
+    let browser = Browser::new(&server.app);
+
+    // Act
+    let page = browser.login("jane@example.com").await;
+    let log = server.stop();
+
+    // Assert: the failure was logged, with neither of the values.
+    assert_eq!(page.status, reqwest::StatusCode::SERVICE_UNAVAILABLE, "{}", page.body);
+    assert!(log.contains("challenge service unavailable"), "the failure is not in the log:\n{log}");
+    assert!(!log.contains(SECRET), "the secret is in the log");
+    assert!(!has_number(&log, CODE), "the code is in the log");
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod enumeration;
 mod flow_binding;
 mod http_adapter;
 mod key_rotation;
+mod notices;
 mod pending_codes;
 mod sessions;
 mod smtp_down;

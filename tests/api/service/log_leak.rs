@@ -10,8 +10,8 @@ use serde_json::json;
 
 use crate::support::request;
 
-const SECRET: &str = "LEAKsecre-t0000leak-LEAK11111";
-const CODE: &str = "493817";
+pub const SECRET: &str = "LEAKsecre-t0000leak-LEAK11111";
+pub const CODE: &str = "493817";
 
 /// A created challenge, as the real API answers it with 201.
 fn created_body() -> serde_json::Value {
@@ -26,7 +26,7 @@ fn created_body() -> serde_json::Value {
 }
 
 /// A server on a loopback port that answers every request with `status` and a created challenge.
-fn misbehaving_api(status: StatusCode) -> Url {
+pub fn misbehaving_api(status: StatusCode) -> Url {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let answer = move || async move { HttpResponse::build(status).json(created_body()) };

@@ -1,5 +1,5 @@
 //! Attacks on the challenge service and its client: lost codes, leaks into logs, bias, metadata.
 
-mod log_leak;
+pub mod log_leak;
 mod metadata_round_trip;
 mod smtp_failure;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use mailbox::accounts::flows::{Flow, FlowParts, Flows, Pending};
 use mailbox::accounts::users::{User, Users};
 use mailbox::domain::EmailAddress;
-use mailbox::mail::DevMailbox;
+use mailbox::mail::{DevMailbox, Outbox};
 use reqwest::Url;
 
 use super::app::find_code;
@@ -29,6 +29,7 @@ impl FlowsHarness {
             client: t.client(Adapter::InProcess),
             users: users.clone(),
             mailer: Arc::new(mailbox.clone()),
+            outbox: Outbox::new(t.db.clone(), Arc::new(mailbox.clone()), t.clock.clone()),
             clock: t.clock.clone(),
             base_url: Url::parse("http://localhost").unwrap(),
             max_attempts: 5,

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,7 @@ type Inbox = Arc<Mutex<Vec<ReceivedEmail>>>;
 pub struct SmtpServer {
     addr: SocketAddr,
     inbox: Inbox,
+    refusing: Arc<AtomicBool>,
     accept_loop: Option<JoinHandle<()>>,
 }
 
@@ -41,9 +43,15 @@ impl SmtpServer {
     pub async fn start() -> SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the test SMTP server");
         let addr = listener.local_addr().expect("the test SMTP server's address");
-        let inbox = Inbox::default();
-        let accept_loop = tokio::spawn(accept_loop(listener, inbox.clone()));
-        SmtpServer { addr, inbox, accept_loop: Some(accept_loop) }
+        let (inbox, refusing) = (Inbox::default(), Arc::<AtomicBool>::default());
+        let accept_loop = tokio::spawn(accept_loop(listener, inbox.clone(), refusing.clone()));
+        SmtpServer { addr, inbox, refusing, accept_loop: Some(accept_loop) }
+    }
+
+    /// While `refusing`, every message is answered `451` (try again later), as a server that is
+    /// overloaded or being restarted does; the port stays open.
+    pub fn refuse_mail(&self, refusing: bool) {
+        self.refusing.store(refusing, Ordering::SeqCst);
     }
 
     pub fn url(&self) -> String {
@@ -103,7 +111,7 @@ impl Drop for SmtpServer {
 }
 
 /// Serves each connection in a task owned by a `JoinSet`, so aborting this loop also ends them.
-async fn accept_loop(listener: TcpListener, inbox: Inbox) {
+async fn accept_loop(listener: TcpListener, inbox: Inbox, refusing: Arc<AtomicBool>) {
     let mut connections = JoinSet::new();
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -112,7 +120,7 @@ async fn accept_loop(listener: TcpListener, inbox: Inbox) {
             continue;
         };
         while connections.try_join_next().is_some() {}
-        connections.spawn(serve(stream, inbox.clone()));
+        connections.spawn(serve(stream, inbox.clone(), refusing.clone()));
     }
 }
 
@@ -123,12 +131,12 @@ struct Transaction {
     to: Vec<String>,
 }
 
-async fn serve(stream: TcpStream, inbox: Inbox) {
+async fn serve(stream: TcpStream, inbox: Inbox, refusing: Arc<AtomicBool>) {
     // An I/O error only means the client went away; the test sees it through its own result.
-    let _ = session(stream, inbox).await;
+    let _ = session(stream, inbox, refusing).await;
 }
 
-async fn session(stream: TcpStream, inbox: Inbox) -> std::io::Result<()> {
+async fn session(stream: TcpStream, inbox: Inbox, refusing: Arc<AtomicBool>) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     let mut transaction = Transaction::default();
@@ -149,6 +157,9 @@ async fn session(stream: TcpStream, inbox: Inbox) -> std::io::Result<()> {
             "HELO" => {
                 transaction = Transaction::default();
                 reply(&mut write, "250 localhost").await?;
+            }
+            "MAIL" if refusing.load(Ordering::SeqCst) => {
+                reply(&mut write, "451 4.3.2 not accepting mail right now, try again later").await?
             }
             "MAIL" => match path_after(argument, "FROM:") {
                 Some(from) => {

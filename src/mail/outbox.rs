@@ -1,0 +1,202 @@
+//! The outbox: emails that must not be lost to a mail outage, such as the notices that tell an
+//! account's owner of a change they may not have made. Each is written in the transaction of
+//! the change it reports, so there is no change without its notice; a background worker sends
+//! it, retries with backoff while the mail server fails, and marks it sent.
+//!
+//! Delivery is at least once: a crash after the server took a message and before it was marked
+//! sent would send it again. Otherwise each notice is sent exactly once, also with several
+//! processes, since a worker claims the rows it sends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+use tokio::sync::Notify;
+
+use super::{Mailer, OutgoingEmail};
+use crate::clock::Clock;
+use crate::db::Database;
+use crate::domain::EmailAddress;
+
+/// How many emails one round sends at most.
+const BATCH: i64 = 20;
+/// How long a claim keeps other workers off a row: longer than one send may take.
+const CLAIM: Duration = Duration::from_secs(60);
+/// Sent rows are kept this long, then purged.
+const RETENTION: Duration = Duration::from_secs(24 * 3600);
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The wait before retry number `attempts`: 5 s, doubling, at most an hour.
+fn backoff(attempts: u32) -> Duration {
+    Duration::from_secs(5u64.saturating_mul(1 << attempts.saturating_sub(1).min(10)).min(3600))
+}
+
+#[derive(Clone)]
+pub struct Outbox {
+    db: Database,
+    mailer: Arc<dyn Mailer>,
+    clock: Clock,
+    wake: Arc<Notify>,
+}
+
+/// A write transaction whose queued emails are sent once it commits.
+pub struct WithNotices<'o> {
+    tx: Transaction<'static, Sqlite>,
+    outbox: &'o Outbox,
+}
+
+impl WithNotices<'_> {
+    /// The transaction, for the change the notices report.
+    pub fn conn(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+
+    pub async fn queue(&mut self, email: &OutgoingEmail) -> Result<(), sqlx::Error> {
+        let now = self.outbox.clock.now_ms();
+        sqlx::query(
+            "INSERT INTO outbox (recipient, subject, html, text, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(email.to.as_str())
+        .bind(&email.subject)
+        .bind(&email.html)
+        .bind(&email.text)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Commits the change with its notices, and wakes the worker to send them.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await?;
+        self.outbox.wake.notify_one();
+        Ok(())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Queued {
+    id: i64,
+    recipient: String,
+    subject: String,
+    html: String,
+    text: String,
+    attempts: i64,
+}
+
+impl Outbox {
+    pub fn new(db: Database, mailer: Arc<dyn Mailer>, clock: Clock) -> Self {
+        Self { db, mailer, clock, wake: Arc::default() }
+    }
+
+    /// A write transaction for a change and the notices that report it.
+    pub async fn begin(&self) -> Result<WithNotices<'_>, sqlx::Error> {
+        Ok(WithNotices { tx: self.db.begin_write().await?, outbox: self })
+    }
+
+    /// Sends what is due; returns how many were sent.
+    pub async fn send_due(&self) -> Result<usize, sqlx::Error> {
+        let now = self.clock.now_ms();
+        let due: Vec<Queued> = sqlx::query_as(
+            "UPDATE outbox SET claimed_until = ?1
+             WHERE id IN (SELECT id FROM outbox
+                          WHERE sent_at IS NULL AND next_attempt_at <= ?2 AND claimed_until <= ?2
+                          ORDER BY id LIMIT ?3)
+             RETURNING id, recipient, subject, html, text, attempts",
+        )
+        .bind(now + millis(CLAIM))
+        .bind(now)
+        .bind(BATCH)
+        .fetch_all(self.db.writer())
+        .await?;
+        let mut sent = 0;
+        for queued in due {
+            if self.send(&queued).await? {
+                sent += 1;
+            }
+        }
+        Ok(sent)
+    }
+
+    /// One delivery, and what came of it recorded: sent, or the next try scheduled.
+    async fn send(&self, queued: &Queued) -> Result<bool, sqlx::Error> {
+        let delivered = match EmailAddress::parse(&queued.recipient) {
+            Ok(to) => {
+                let email = OutgoingEmail {
+                    to,
+                    subject: queued.subject.clone(),
+                    html: queued.html.clone(),
+                    text: queued.text.clone(),
+                };
+                self.mailer.send(&email).await
+            }
+            Err(err) => Err(anyhow::anyhow!("the stored recipient is not an address: {err}")),
+        };
+        let now = self.clock.now_ms();
+        match delivered {
+            Ok(()) => {
+                sqlx::query("UPDATE outbox SET sent_at = ? WHERE id = ?")
+                    .bind(now)
+                    .bind(queued.id)
+                    .execute(self.db.writer())
+                    .await?;
+                Ok(true)
+            }
+            Err(err) => {
+                let attempts = u32::try_from(queued.attempts + 1).unwrap_or(u32::MAX);
+                let retry_in = backoff(attempts);
+                tracing::warn!(error = %err, attempts, ?retry_in, "could not send a queued email; will retry");
+                sqlx::query("UPDATE outbox SET attempts = ?, next_attempt_at = ?, claimed_until = 0 WHERE id = ?")
+                    .bind(i64::from(attempts))
+                    .bind(now + millis(retry_in))
+                    .bind(queued.id)
+                    .execute(self.db.writer())
+                    .await?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Deletes what was sent more than a day ago; returns how many rows went.
+    pub async fn purge_sent(&self) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM outbox WHERE sent_at <= ?")
+            .bind(self.clock.now_ms() - millis(RETENTION))
+            .execute(self.db.writer())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Sends what is due whenever a change was committed, and every `every` for retries.
+    pub fn spawn_worker(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let outbox = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = outbox.wake.notified() => {}
+                }
+                if let Err(err) = outbox.send_due().await {
+                    tracing::warn!(error = %err, "the outbox could not be read; will retry");
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_from_five_seconds_up_to_an_hour() {
+        let waits: Vec<u64> = (1..=12).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(waits, [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]);
+        assert_eq!(backoff(u32::MAX), Duration::from_secs(3600));
+    }
+}
