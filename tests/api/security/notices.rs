@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::app::{MAIL_WAIT, find_code};
-use crate::support::security::{app_mailing_to, count};
+use crate::support::app::MAIL_WAIT;
+use crate::support::security::{app_mailing_to, code_received, count, signed_up_through};
 use crate::support::smtp_server::SmtpServer;
 
 const CHANGED: &str = "Your email address was changed";
@@ -18,12 +18,9 @@ async fn lost_notice_of_an_email_change_during_an_smtp_outage_arrives_once_it_is
     // Arrange: an account moving to a new address; the code to the new one arrived.
     let smtp = SmtpServer::start().await;
     let app = app_mailing_to(&smtp.url()).await;
-    let browser = app.browser();
-    assert!(browser.signup("old@example.com", "Mover").await.redirects_to("/verify"));
-    let signup = smtp.wait_for("old@example.com", MAIL_WAIT).await.expect("the sign-up code");
-    assert!(browser.submit_code(&find_code(&signup.text).unwrap()).await.redirects_to("/account"));
+    let browser = signed_up_through(&app, &smtp, "old@example.com").await;
     assert!(browser.change_email("new@example.com").await.redirects_to("/verify"));
-    let code = find_code(&smtp.wait_for("new@example.com", MAIL_WAIT).await.expect("the code").text).unwrap();
+    let code = code_received(&smtp, "new@example.com").await;
 
     // Act 1: the mail server refuses everything while the change completes.
     smtp.refuse_mail(true);

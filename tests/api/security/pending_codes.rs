@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::support::app::TestApp;
-use crate::support::security::app_mailing_to;
+use crate::support::security::{app_mailing_to, started_signup_through};
 use crate::support::smtp_server::SmtpServer;
 
 #[tokio::test]
@@ -65,10 +65,7 @@ async fn smtp_failure_on_resend_keeps_the_code_already_sent() {
     // Arrange: a login code arrived, then the mail server went down.
     let smtp = SmtpServer::start().await;
     let app = app_mailing_to(&smtp.url()).await;
-    let browser = app.browser();
-    assert!(browser.signup("kept@example.com", "Kept").await.redirects_to("/verify"));
-    let mail = smtp.wait_for("kept@example.com", crate::support::app::MAIL_WAIT).await.expect("the code");
-    let code = crate::support::app::find_code(&mail.text).expect("a code");
+    let (browser, code) = started_signup_through(&app, &smtp, "kept@example.com").await;
     smtp.stop().await;
     app.clock.advance(Duration::from_secs(31));
 

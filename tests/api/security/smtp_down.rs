@@ -1,7 +1,6 @@
 //! With the SMTP server down, each flow says it could not send the email and leaves nothing behind.
 
-use crate::support::app::find_code;
-use crate::support::security::{app_mailing_to, assert_could_not_send, challenges, users};
+use crate::support::security::{app_mailing_to, assert_could_not_send, challenges, signed_up_through, users};
 use crate::support::smtp_server::SmtpServer;
 
 #[tokio::test]
@@ -21,10 +20,7 @@ async fn signup_with_smtp_down_fails_cleanly() {
 async fn login_and_email_change_with_smtp_down_fail_cleanly() {
     let smtp = SmtpServer::start().await;
     let app = app_mailing_to(&smtp.url()).await;
-    let browser = app.browser();
-    assert!(browser.signup("jane@example.com", "Jane").await.redirects_to("/verify"));
-    let mail = smtp.wait_for("jane@example.com", crate::support::app::MAIL_WAIT).await.expect("the code");
-    assert!(browser.submit_code(&find_code(&mail.text).unwrap()).await.redirects_to("/account"));
+    let browser = signed_up_through(&app, &smtp, "jane@example.com").await;
     let challenges_before = challenges(&app.db).await;
     smtp.stop().await;
 

@@ -143,6 +143,27 @@ pub async fn app_mailing_to(smtp_url: &str) -> TestApp {
         .await
 }
 
+/// The code `smtp` received for `to` most recently.
+pub async fn code_received(smtp: &SmtpServer, to: &str) -> String {
+    let mail = smtp.wait_for(to, super::app::MAIL_WAIT).await.unwrap_or_else(|| panic!("no email to {to}"));
+    find_code(&mail.text).unwrap_or_else(|| panic!("no code in the email to {to}"))
+}
+
+/// A browser that started signing up as `email` on `app`, whose mail goes to `smtp`; and its code.
+pub async fn started_signup_through(app: &TestApp, smtp: &SmtpServer, email: &str) -> (Browser, String) {
+    let browser = app.browser();
+    assert!(browser.signup(email, "Sam Sample").await.redirects_to("/verify"));
+    let code = code_received(smtp, email).await;
+    (browser, code)
+}
+
+/// A browser signed up and signed in as `email` on `app`, whose mail goes to `smtp`.
+pub async fn signed_up_through(app: &TestApp, smtp: &SmtpServer, email: &str) -> Browser {
+    let (browser, code) = started_signup_through(app, smtp, email).await;
+    assert!(browser.submit_code(&code).await.redirects_to("/account"));
+    browser
+}
+
 pub fn assert_could_not_send(page: &Page, typed_email: &str) {
     assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE, "{}", page.body);
     assert!(page.body.contains("We could not send the email"), "{}", page.body);
