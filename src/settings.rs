@@ -11,7 +11,7 @@ use reqwest::Url;
 
 use crate::challenges::Policy;
 use crate::domain::SecretString;
-use crate::web::client_ip::TrustedProxies;
+use crate::web::client_ip::{ForwardingHeader, TrustedProxies};
 
 pub const DEV_TENANCY_ID: &str = "dev-tenancy";
 pub const DEV_API_KEY: &str = "dev-api-key-not-for-production";
@@ -191,11 +191,17 @@ impl Settings {
         let create_window = r.seconds("CHALLENGE_RATE_LIMIT_WINDOW_SECONDS", 600);
         let recovery_ttl = r.seconds("RECOVERY_SESSION_SECONDS", 600);
         let throttle_per_minute = r.count("APP_THROTTLE_PER_MINUTE", 30);
+        let proxy_header = r.parse(
+            "APP_TRUSTED_PROXY_HEADER",
+            "x-forwarded-for",
+            "x-forwarded-for or forwarded",
+            ForwardingHeader::parse,
+        );
         let trusted_proxies = r.parse(
             "APP_TRUSTED_PROXIES",
             "",
             "comma-separated IP addresses or CIDR ranges, such as 10.0.0.0/8, 192.0.2.1",
-            |v| TrustedProxies::parse(v).ok(),
+            |v| TrustedProxies::parse(v, proxy_header.unwrap_or_default()).ok(),
         );
         let dev_mailbox_on_public_addr = r.parse("DEV_MAILBOX_ON_PUBLIC_ADDR", "false", "true or false", |v| match v {
             "true" => Some(true),
@@ -217,7 +223,7 @@ impl Settings {
                     r.problems.push(format!("{name} is required when APP_ENV=production"));
                 }
             }
-            if r.raw("PASSLOCK_API_KEY").is_some_and(|k| k != DEV_API_KEY && k.trim().len() < MIN_API_KEY_LEN) {
+            if r.raw("PASSLOCK_API_KEY").is_some_and(|k| k != DEV_API_KEY && k.len() < MIN_API_KEY_LEN) {
                 r.problems.push(format!(
                     "PASSLOCK_API_KEY is too short: expected at least {MIN_API_KEY_LEN} random characters in production (`mailbox-challenges tenancy create` makes one)"
                 ));

@@ -227,10 +227,11 @@ impl Flows {
                 }
                 None => Delivery::Notice(emails::no_account(email, &self.base_url)),
             },
+            // Nor does the code to a new address: it is not proven yet, and the account's name
+            // would be its owner's text in our email to a stranger.
             Flow::EmailChange { account, .. } => {
-                let user = self.users.find(*account).await?.ok_or(FlowError::Gone)?;
+                self.users.find(*account).await?.ok_or(FlowError::Gone)?;
                 request.user_id = Some(subject_of(*account));
-                request.name = recipient_name(&user.name);
                 // Saying "taken" here would let any signed-in user test addresses for accounts.
                 match self.users.find_by_email(email).await? {
                     Some(owner) if owner.id != *account => {

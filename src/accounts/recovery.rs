@@ -13,7 +13,9 @@ use super::users::Users;
 use crate::clock::{Clock, format_time};
 use crate::domain::AccountId;
 use crate::mail::Outbox;
+use crate::passkeys::PasskeyError;
 use crate::passkeys::store::PasskeyStore;
+use webauthn_rs::prelude::Passkey;
 
 /// What a recovery session may do: enrol a passkey for `account`, until `expires_at` (epoch ms).
 /// Kept in the session state.
@@ -76,14 +78,21 @@ impl Recovery {
         RecoveryGrant { account, expires_at: self.clock.now_ms().saturating_add(ttl_ms) }
     }
 
-    /// Ends a recovery after the passkey `added` was enrolled: the person's choices and a
-    /// notice to the account's mailbox in one transaction, so that its owner learns of it if it
-    /// was not them, mail server down or not. The caller then signs the session in under a new
-    /// key.
+    /// Ends a recovery with the verified `passkey` it enrolled: the passkey, the person's
+    /// choices and a notice to the account's mailbox in one transaction, so that no passkey is
+    /// added by recovery without its owner hearing of it, mail server down or not. The caller
+    /// then signs the session in under a new key.
     #[tracing::instrument(skip_all)]
-    pub async fn complete(&self, account: AccountId, added: i64, choices: RecoveryChoices) -> Result<(), sqlx::Error> {
+    pub async fn complete(
+        &self,
+        account: AccountId,
+        name: &str,
+        passkey: &Passkey,
+        choices: RecoveryChoices,
+    ) -> Result<(), PasskeyError> {
         let user = self.users.find(account).await?;
         let mut recovery = self.outbox.begin().await?;
+        let added = PasskeyStore::insert_in(recovery.conn(), account, name, passkey, self.clock.now_ms()).await?;
         if choices.remove_other_passkeys {
             PasskeyStore::remove_all_but(recovery.conn(), account, added).await?;
         }
@@ -94,6 +103,6 @@ impl Recovery {
             let when = format_time(self.clock.now_ms());
             recovery.queue(&emails::passkey_added_through_recovery(&user.email, &when, &self.base_url)).await?;
         }
-        recovery.commit().await
+        Ok(recovery.commit().await?)
     }
 }

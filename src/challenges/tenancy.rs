@@ -142,10 +142,11 @@ impl Tenancies {
         if created == 1 {
             return Ok(ConfiguredKey::Created);
         }
-        Ok(match self.authenticate(tenancy_id, api_key).await {
-            Ok(_) => ConfiguredKey::Current,
-            Err(_) => ConfiguredKey::Rotated,
-        })
+        match self.authenticate(tenancy_id, api_key).await {
+            Ok(_) => Ok(ConfiguredKey::Current),
+            Err(ChallengeError::Forbidden) => Ok(ConfiguredKey::Rotated),
+            Err(other) => Err(other),
+        }
     }
 }
 

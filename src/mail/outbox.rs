@@ -19,9 +19,12 @@ use crate::db::Database;
 use crate::domain::EmailAddress;
 
 /// How many emails one round sends at most.
-const BATCH: i64 = 20;
-/// How long a claim keeps other workers off a row: longer than one send may take.
+const BATCH: usize = 20;
+/// How long a claim keeps other workers off a row: longer than one send may take (the SMTP
+/// mailer gives up after 10 s). Each row is claimed just before it is sent.
 const CLAIM: Duration = Duration::from_secs(60);
+/// Tries before an email is left for an operator to look at: at an hour apart, days of trying.
+const MAX_ATTEMPTS: i64 = 100;
 /// Sent rows are kept this long, then purged.
 const RETENTION: Duration = Duration::from_secs(24 * 3600);
 
@@ -98,28 +101,33 @@ impl Outbox {
         Ok(WithNotices { tx: self.db.begin_write().await?, outbox: self })
     }
 
-    /// Sends what is due; returns how many were sent.
+    /// Sends what is due, up to a batch; returns how many were sent.
     pub async fn send_due(&self) -> Result<usize, sqlx::Error> {
-        let now = self.clock.now_ms();
-        let due: Vec<Queued> = sqlx::query_as(
-            "UPDATE outbox SET claimed_until = ?1
-             WHERE id IN (SELECT id FROM outbox
-                          WHERE sent_at IS NULL AND next_attempt_at <= ?2 AND claimed_until <= ?2
-                          ORDER BY id LIMIT ?3)
-             RETURNING id, recipient, subject, html, text, attempts",
-        )
-        .bind(now + millis(CLAIM))
-        .bind(now)
-        .bind(BATCH)
-        .fetch_all(self.db.writer())
-        .await?;
         let mut sent = 0;
-        for queued in due {
+        for _ in 0..BATCH {
+            let Some(queued) = self.claim_next().await? else { break };
             if self.send(&queued).await? {
                 sent += 1;
             }
         }
         Ok(sent)
+    }
+
+    /// The oldest email that is due and that no worker holds, now held by this one.
+    async fn claim_next(&self) -> Result<Option<Queued>, sqlx::Error> {
+        let now = self.clock.now_ms();
+        sqlx::query_as(
+            "UPDATE outbox SET claimed_until = ?1
+             WHERE id = (SELECT id FROM outbox
+                         WHERE sent_at IS NULL AND next_attempt_at <= ?2 AND claimed_until <= ?2 AND attempts < ?3
+                         ORDER BY id LIMIT 1)
+             RETURNING id, recipient, subject, html, text, attempts",
+        )
+        .bind(now + millis(CLAIM))
+        .bind(now)
+        .bind(MAX_ATTEMPTS)
+        .fetch_optional(self.db.writer())
+        .await
     }
 
     /// One delivery, and what came of it recorded: sent, or the next try scheduled.

@@ -7,7 +7,7 @@ pub mod store;
 use std::sync::Arc;
 
 use webauthn_rs::prelude::{
-    CreationChallengeResponse, DiscoverableAuthentication, PasskeyRegistration, PublicKeyCredential,
+    CreationChallengeResponse, DiscoverableAuthentication, Passkey, PasskeyRegistration, PublicKeyCredential,
     RegisterPublicKeyCredential, RequestChallengeResponse, Url, Webauthn, WebauthnBuilder,
 };
 use webauthn_rs_proto::{AuthenticatorSelectionCriteria, ResidentKeyRequirement, UserVerificationPolicy};
@@ -98,19 +98,18 @@ impl Passkeys {
         Ok((options, ceremony))
     }
 
-    /// Verifies the new credential against the ceremony and stores it. Returns its row id.
+    /// Verifies the new credential against the ceremony (used up by this call); the caller
+    /// stores the passkey, alone or with what else its enrolment changes.
     #[tracing::instrument(skip_all)]
     pub async fn finish_registration(
         &self,
         ceremony: &str,
         user: AccountId,
         credential: &RegisterPublicKeyCredential,
-        name: &str,
-    ) -> Result<i64, PasskeyError> {
+    ) -> Result<Passkey, PasskeyError> {
         let state: PasskeyRegistration =
             self.ceremonies.take(ceremony, Kind::Registration, Some(user)).await?.ok_or(PasskeyError::CeremonyGone)?;
-        let passkey = self.webauthn.finish_passkey_registration(credential, &state).map_err(PasskeyError::Rejected)?;
-        Ok(self.store.insert(user, name, &passkey).await?)
+        self.webauthn.finish_passkey_registration(credential, &state).map_err(PasskeyError::Rejected)
     }
 
     /// Options for a sign-in with any of this site's passkeys (no email asked).

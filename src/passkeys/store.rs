@@ -86,6 +86,18 @@ impl PasskeyStore {
     }
 
     pub async fn insert(&self, user: AccountId, name: &str, passkey: &Passkey) -> Result<i64, StoreError> {
+        let mut conn = self.db.writer().acquire().await?;
+        Self::insert_in(&mut conn, user, name, passkey, self.clock.now_ms()).await
+    }
+
+    /// Stores a verified passkey inside the caller's write; returns its row id.
+    pub async fn insert_in(
+        conn: &mut SqliteConnection,
+        user: AccountId,
+        name: &str,
+        passkey: &Passkey,
+        now: i64,
+    ) -> Result<i64, StoreError> {
         let id = sqlx::query_scalar(
             "INSERT INTO passkeys (credential_id, user_id, name, passkey, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
         )
@@ -93,8 +105,8 @@ impl PasskeyStore {
         .bind(user.to_string())
         .bind(name)
         .bind(encode(passkey)?)
-        .bind(self.clock.now_ms())
-        .fetch_one(self.db.writer())
+        .bind(now)
+        .fetch_one(conn)
         .await
         .map_err(|err| match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::AlreadyRegistered,

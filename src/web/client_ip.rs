@@ -1,7 +1,8 @@
 //! Who the client is, for the throttle: the TCP peer, or, only when the peer is one of the
-//! operator's trusted proxies (`APP_TRUSTED_PROXIES`), the address that proxy names in
-//! `Forwarded` or `X-Forwarded-For`. Anyone else's headers are ignored: a client could write
-//! any address there and get a fresh budget per request.
+//! operator's trusted proxies (`APP_TRUSTED_PROXIES`), the address that proxy names in the one
+//! header it sets (`APP_TRUSTED_PROXY_HEADER`: `X-Forwarded-For` or `Forwarded`). Anyone
+//! else's headers are ignored, and so is the other header: a proxy passes on what the client
+//! wrote there, and a client could write any address and get a fresh budget per request.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -40,19 +41,45 @@ impl Range {
     }
 }
 
-/// The proxies whose forwarding headers are believed; none by default.
+/// The header in which the trusted proxies name the client.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ForwardingHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2`, as most proxies append it.
+    #[default]
+    XForwardedFor,
+    /// RFC 7239's `Forwarded: for=client, for=proxy1`.
+    Forwarded,
+}
+
+impl ForwardingHeader {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Some(Self::XForwardedFor),
+            "forwarded" => Some(Self::Forwarded),
+            _ => None,
+        }
+    }
+}
+
+/// The proxies whose forwarding header is believed; none by default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<Range>);
+pub struct TrustedProxies {
+    ranges: Vec<Range>,
+    header: ForwardingHeader,
+}
 
 impl TrustedProxies {
-    /// A comma-separated list of addresses and CIDR ranges; an error names the first bad entry.
-    pub fn parse(list: &str) -> Result<Self, String> {
+    /// A comma-separated list of addresses and CIDR ranges, naming clients in `header`; an error
+    /// names the first bad entry.
+    pub fn parse(list: &str, header: ForwardingHeader) -> Result<Self, String> {
         let entries = list.split(',').map(str::trim).filter(|e| !e.is_empty());
-        entries.map(|entry| Range::parse(entry).ok_or_else(|| entry.to_owned())).collect::<Result<_, _>>().map(Self)
+        let ranges =
+            entries.map(|entry| Range::parse(entry).ok_or_else(|| entry.to_owned())).collect::<Result<_, _>>()?;
+        Ok(Self { ranges, header })
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|range| range.contains(ip))
+        self.ranges.iter().any(|range| range.contains(ip))
     }
 
     /// The client of a request from `peer` with these `headers`: walking the hops from the
@@ -66,7 +93,7 @@ impl TrustedProxies {
             return peer;
         }
         let mut client = peer;
-        for hop in forwarded_hops(headers).into_iter().rev() {
+        for hop in forwarded_hops(headers, self.header).into_iter().rev() {
             // A hop we cannot read ends the walk: past it, nothing was vouched for.
             let Some(hop) = hop else { break };
             client = hop;
@@ -78,16 +105,17 @@ impl TrustedProxies {
     }
 }
 
-/// The addresses a proxy chain recorded, farthest first: `Forwarded`'s `for=` (RFC 7239) if
-/// present, else `X-Forwarded-For`. `None` for a hop that is no address (`unknown`, `_hidden`).
-fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let values = |name: &str| -> Vec<String> {
-        headers.get_all(name).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).map(str::to_owned).collect()
+/// The addresses the proxy chain recorded in `header`, farthest first. `None` for a hop that is
+/// no address (`unknown`, `_hidden`).
+fn forwarded_hops(headers: &HeaderMap, header: ForwardingHeader) -> Vec<Option<IpAddr>> {
+    let name = match header {
+        ForwardingHeader::XForwardedFor => "x-forwarded-for",
+        ForwardingHeader::Forwarded => "forwarded",
     };
-    let forwarded = values("forwarded");
-    if !forwarded.is_empty() {
-        return forwarded
-            .iter()
+    let hops = headers.get_all(name).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(','));
+    match header {
+        ForwardingHeader::XForwardedFor => hops.map(|hop| node_address(hop.trim())).collect(),
+        ForwardingHeader::Forwarded => hops
             .map(|element| {
                 let node = element.split(';').find_map(|pair| {
                     let (key, value) = pair.split_once('=')?;
@@ -95,9 +123,8 @@ fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
                 });
                 node.and_then(node_address)
             })
-            .collect();
+            .collect(),
     }
-    values("x-forwarded-for").iter().map(|hop| node_address(hop.trim())).collect()
 }
 
 /// `203.0.113.7`, `203.0.113.7:4711`, `[2001:db8::9]:4711` or `2001:db8::9`.
@@ -129,34 +156,44 @@ mod tests {
         Some(SocketAddr::new(ip.parse().unwrap(), 443))
     }
 
+    fn proxies(list: &str) -> TrustedProxies {
+        TrustedProxies::parse(list, ForwardingHeader::XForwardedFor).unwrap()
+    }
+
     #[test]
     fn ranges_parse_and_match() {
-        let proxies = TrustedProxies::parse("10.0.0.0/8, 192.0.2.1 ,2001:db8::/32").unwrap();
+        let proxies = proxies("10.0.0.0/8, 192.0.2.1 ,2001:db8::/32");
         assert!(proxies.trusts("10.200.3.4".parse().unwrap()));
         assert!(proxies.trusts("192.0.2.1".parse().unwrap()));
         assert!(!proxies.trusts("192.0.2.2".parse().unwrap()));
         assert!(proxies.trusts("2001:db8:1::5".parse().unwrap()));
         assert!(proxies.trusts("::ffff:10.0.0.1".parse().unwrap()), "v4-mapped is the v4 address");
-        assert!(TrustedProxies::parse("0.0.0.0/0").unwrap().trusts("8.8.8.8".parse().unwrap()));
-        assert_eq!(TrustedProxies::parse("10.0.0.0/33"), Err("10.0.0.0/33".to_owned()));
-        assert_eq!(TrustedProxies::parse("proxy.internal"), Err("proxy.internal".to_owned()));
-        assert_eq!(TrustedProxies::parse(""), Ok(TrustedProxies::default()));
+        assert!(self::proxies("0.0.0.0/0").trusts("8.8.8.8".parse().unwrap()));
+        let header = ForwardingHeader::XForwardedFor;
+        assert_eq!(TrustedProxies::parse("10.0.0.0/33", header), Err("10.0.0.0/33".to_owned()));
+        assert_eq!(TrustedProxies::parse("proxy.internal", header), Err("proxy.internal".to_owned()));
+        assert_eq!(TrustedProxies::parse("", header), Ok(TrustedProxies::default()));
     }
 
     #[test]
-    fn the_rightmost_untrusted_hop_is_the_client() {
-        let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap();
-        let via = |pairs: &[(&str, &str)]| proxies.client(peer("10.0.0.1"), &headers(pairs)).to_string();
+    fn the_rightmost_untrusted_hop_of_the_proxys_header_is_the_client() {
+        let xff = proxies("10.0.0.0/8");
+        let via = |pairs: &[(&str, &str)]| xff.client(peer("10.0.0.1"), &headers(pairs)).to_string();
         assert_eq!(via(&[("x-forwarded-for", "198.51.100.1, 203.0.113.7, 10.0.0.2")]), "203.0.113.7");
-        assert_eq!(via(&[("forwarded", "for=198.51.100.1, for=\"[2001:db8::9]:4711\";proto=https")]), "2001:db8::9");
-        assert_eq!(via(&[("forwarded", "for=203.0.113.7:80"), ("x-forwarded-for", "198.51.100.1")]), "203.0.113.7");
+        assert_eq!(via(&[("forwarded", "for=198.51.100.9"), ("x-forwarded-for", "203.0.113.7")]), "203.0.113.7");
+        assert_eq!(via(&[("forwarded", "for=198.51.100.9")]), "10.0.0.1", "the other header is the client's");
         assert_eq!(via(&[]), "10.0.0.1", "no header: the proxy itself");
         assert_eq!(via(&[("x-forwarded-for", "198.51.100.1, unknown")]), "10.0.0.1", "an unreadable hop");
+
+        let forwarded = TrustedProxies::parse("10.0.0.0/8", ForwardingHeader::Forwarded).unwrap();
+        let via = |pairs: &[(&str, &str)]| forwarded.client(peer("10.0.0.1"), &headers(pairs)).to_string();
+        assert_eq!(via(&[("forwarded", "for=198.51.100.1, for=\"[2001:db8::9]:4711\";proto=https")]), "2001:db8::9");
+        assert_eq!(via(&[("x-forwarded-for", "198.51.100.1")]), "10.0.0.1", "the other header is the client's");
     }
 
     #[test]
     fn headers_of_an_untrusted_peer_are_ignored() {
-        let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        let proxies = proxies("10.0.0.0/8");
         let client = proxies.client(peer("203.0.113.7"), &headers(&[("x-forwarded-for", "198.51.100.1")]));
         assert_eq!(client.to_string(), "203.0.113.7");
         assert_eq!(TrustedProxies::default().client(None, &HeaderMap::new()).to_string(), "0.0.0.0");

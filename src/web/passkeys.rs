@@ -65,18 +65,19 @@ pub async fn register_finish(
     let ceremony = session.take_ceremony(Kind::Registration).ok_or(PasskeyError::CeremonyGone)?;
     let account = enroller.account();
     let name = passkey_name(&body.name, now);
-    let added = state.passkeys.finish_registration(&ceremony, account, &body.credential, &name).await?;
+    let passkey = state.passkeys.finish_registration(&ceremony, account, &body.credential).await?;
     match enroller {
         Enroller::Recovering(_) => {
             let choices =
                 RecoveryChoices { remove_other_passkeys: body.remove_others, sign_out_elsewhere: body.sign_out_others };
-            state.recovery.complete(account, added, choices).await?;
+            state.recovery.complete(account, &name, &passkey, choices).await?;
             // Signed in under a new session key: the old one was among those just ended.
             session.clear_recovery();
             session.sign_in(account, now)?;
             session.set_notice("Your new passkey is ready and you are signed in.")?;
         }
         Enroller::SignedIn { .. } => {
+            state.passkeys.store().insert(account, &name, &passkey).await.map_err(PasskeyError::from)?;
             session.set_notice("Your passkey was added. You can use it to sign in next time.")?;
         }
     }

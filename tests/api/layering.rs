@@ -29,28 +29,45 @@ fn module_of(relative: &Path) -> String {
     first.trim_end_matches(".rs").to_owned()
 }
 
-/// Every `crate::NAME` in the code of `text` (comments skipped).
+/// The top-level names of a `{a::b, c::{d, e}}` group, after its `{`.
+fn group_names(group: &str) -> Vec<String> {
+    let (mut names, mut depth, mut current) = (Vec::new(), 0, String::new());
+    for c in group.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => break,
+            '}' => depth -= 1,
+            ',' if depth == 0 => names.push(std::mem::take(&mut current)),
+            _ if depth == 0 => current.push(c),
+            _ => {}
+        }
+    }
+    names.push(current);
+    names
+        .iter()
+        .filter_map(|n| n.trim().split("::").next().map(str::trim))
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every `crate::NAME` in the code of `text`, with its line (comments skipped; a group may
+/// span lines, as rustfmt writes long ones).
 fn crate_paths(text: &str) -> Vec<(usize, String)> {
+    let code: String =
+        text.lines().map(|line| line.split("//").next().unwrap_or_default()).collect::<Vec<_>>().join("\n");
     let mut found = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let code = line.split("//").next().unwrap_or_default();
-        let mut rest = code;
-        while let Some(at) = rest.find("crate::") {
-            let after = &rest[at + "crate::".len()..];
-            let name: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-            // `crate::{a, b}` names several at once.
-            if let Some(grouped) = after.strip_prefix('{') {
-                let group = grouped.split('}').next().unwrap_or_default();
-                for part in group.split(',') {
-                    let name = part.trim().split("::").next().unwrap_or_default().trim();
-                    if !name.is_empty() {
-                        found.push((n + 1, name.to_owned()));
-                    }
+    for (at, _) in code.match_indices("crate::") {
+        let line = code[..at].matches('\n').count() + 1;
+        let after = &code[at + "crate::".len()..];
+        match after.strip_prefix('{') {
+            Some(group) => found.extend(group_names(group).into_iter().map(|name| (line, name))),
+            None => {
+                let name: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if !name.is_empty() {
+                    found.push((line, name));
                 }
-            } else if !name.is_empty() {
-                found.push((n + 1, name));
             }
-            rest = after;
         }
     }
     found
@@ -97,8 +114,11 @@ fn no_module_uses_one_above_it() {
 }
 
 #[test]
-fn the_scan_sees_grouped_and_inline_paths() {
-    let found = crate_paths("use crate::{db::Database, web};\nlet x = crate::tls::install(); // crate::startup\n");
+fn the_scan_sees_grouped_multi_line_and_inline_paths() {
+    let text = "use crate::{db::Database, web};\nlet x = crate::tls::install(); // crate::startup\n\
+                use crate::{\n    mail::{Mailer, Outbox},\n    settings::Settings,\n};\n";
+    let found = crate_paths(text);
     let names: Vec<&str> = found.iter().map(|(_, n)| n.as_str()).collect();
-    assert_eq!(names, ["db", "web", "tls"]);
+    assert_eq!(names, ["db", "web", "tls", "mail", "settings"]);
+    assert_eq!(found[4].0, 3, "a group is reported at the line of its `crate::`");
 }

@@ -157,6 +157,7 @@ async fn logs_of_a_full_sign_up_and_login_hold_no_code_secret_key_session_or_add
     let login_code = code_after(&smtp, email, 1).await;
     assert!(browser.submit_code(&login_code).await.redirects_to("/account"));
     let second_cookie = browser.session_cookie();
+    let csrf_token = browser.csrf().await;
 
     // Act 2: a create and a verify over the REST API, with the tenancy's key.
     let http = plain_client();
@@ -194,6 +195,7 @@ async fn logs_of_a_full_sign_up_and_login_hold_no_code_secret_key_session_or_add
         ("the challenge secret", secret),
         ("the first session cookie", first_cookie.as_str()),
         ("the second session cookie", second_cookie.as_str()),
+        ("the CSRF token", csrf_token.as_str()),
         ("the address signed up", email),
         ("the address of the API challenge", "api.person@example.com"),
     ] {

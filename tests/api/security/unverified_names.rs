@@ -21,6 +21,19 @@ async fn unverified_name_is_not_put_in_a_sign_up_code_email() {
 }
 
 #[tokio::test]
+async fn unverified_name_of_an_account_is_not_put_in_the_code_to_a_new_address() {
+    // An attacker names their own account, then asks to move it to a stranger's address.
+    let app = TestApp::spawn(&[]).await;
+    let attacker = app.signed_up("attacker@example.com", "Call +1 555 0100 or visit evil.example").await;
+
+    assert!(attacker.change_email("stranger@example.com").await.redirects_to("/verify"));
+
+    let mail = app.mail_to("stranger@example.com").await;
+    assert!(!mail.text.contains("evil.example") && !mail.html.contains("evil.example"), "{}", mail.text);
+    assert!(mail.text.starts_with("Hi,"), "greets nobody by name: {}", mail.text);
+}
+
+#[tokio::test]
 async fn unverified_name_with_bidi_overrides_and_zero_width_characters_is_stripped() {
     // Arrange: a name with a right-to-left override, a zero-width space and a BOM.
     let app = TestApp::spawn(&[]).await;

@@ -27,6 +27,7 @@ pub struct TestApp {
 pub struct Page {
     pub status: StatusCode,
     pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
@@ -35,7 +36,8 @@ impl Page {
     pub async fn read(response: reqwest::Response) -> Self {
         let status = response.status();
         let location = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        Self { status, location, body: response.text().await.unwrap_or_default() }
+        let headers = response.headers().clone();
+        Self { status, location, headers, body: response.text().await.unwrap_or_default() }
     }
 
     pub fn redirects_to(&self, path: &str) -> bool {

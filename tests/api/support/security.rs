@@ -112,16 +112,51 @@ fn without_token(body: &str) -> String {
     }
 }
 
+/// A page's headers but its date, with each cookie's value blanked: what may differ between
+/// two visitors who must not be told apart.
+fn headers_but_values_of_a_visit(page: &Page) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = page
+        .headers
+        .iter()
+        .filter(|(name, _)| *name != reqwest::header::DATE)
+        .map(|(name, value)| {
+            let value = value.to_str().unwrap_or_default();
+            let value = match (name == SET_COOKIE, value.split_once('=')) {
+                (true, Some((cookie, rest))) => format!("{cookie}=VALUE;{}", rest.split_once(';').map_or("", |r| r.1)),
+                _ => value.to_owned(),
+            };
+            (name.to_string(), value)
+        })
+        .collect();
+    headers.sort();
+    headers
+}
+
+/// Two answers that must be the same but for the CSRF token and cookie values.
+fn assert_alike(first: &Page, second: &Page, what: &str) {
+    assert_eq!((first.status, &first.location), (second.status, &second.location), "{what}");
+    assert_eq!(headers_but_values_of_a_visit(first), headers_but_values_of_a_visit(second), "{what}: headers");
+    assert_eq!(without_token(&first.body), without_token(&second.body), "{what}: body");
+}
+
 /// Two people started the same flow; the answers and the code pages must not tell them apart.
 pub async fn assert_same_answer(first: (&Browser, &Page), second: (&Browser, &Page), masked: &str) {
     let ((first, first_started), (second, second_started)) = (first, second);
     assert!(first_started.redirects_to("/verify"), "{}", first_started.status);
     assert!(second_started.redirects_to("/verify"), "{}", second_started.status);
-    assert_eq!(first_started.body, second_started.body);
+    assert_alike(first_started, second_started, "the answer to the form");
     let (first_page, second_page) = (first.get("/verify").await, second.get("/verify").await);
     assert_eq!((first_page.status, second_page.status), (StatusCode::OK, StatusCode::OK));
     assert!(second_page.body.contains(masked));
-    assert_eq!(without_token(&first_page.body), without_token(&second_page.body));
+    assert_alike(&first_page, &second_page, "the code page");
+}
+
+/// Both ask for another code; the answers and the code pages must not tell them apart either.
+pub async fn assert_same_resend(first: &Browser, second: &Browser) {
+    let (first_resent, second_resent) = (first.resend().await, second.resend().await);
+    assert!(first_resent.redirects_to("/verify"), "{} {}", first_resent.status, first_resent.body);
+    assert_alike(&first_resent, &second_resent, "the answer to resend");
+    assert_alike(&first.get("/verify").await, &second.get("/verify").await, "the code page after resend");
 }
 
 /// The address that does not qualify got a notice with a link, and no code.
