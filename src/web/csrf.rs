@@ -72,6 +72,23 @@ struct RequestToken {
     value: String,
     from_cookie: bool,
     handed_out: Rc<Cell<bool>>,
+    renewal: Renewal,
+}
+
+/// Asks for a new token in this response's cookie, as signing in does: a token someone learnt
+/// or planted before is then worth nothing.
+#[derive(Clone, Default)]
+pub struct Renewal(Rc<Cell<bool>>);
+
+impl Renewal {
+    /// The renewal of this request's token, if the CSRF middleware gave it one.
+    pub fn of(req: &impl HttpMessage) -> Self {
+        req.extensions().get::<RequestToken>().map(|token| token.renewal.clone()).unwrap_or_default()
+    }
+
+    pub fn renew(&self) {
+        self.0.set(true);
+    }
 }
 
 /// `from_fn` middleware, with [`CsrfCookies`] in app data: gives every request its token.
@@ -87,11 +104,17 @@ pub async fn issue_token(
         from_cookie: genuine.is_some(),
         value: genuine.unwrap_or_else(|| cookies.fresh()),
         handed_out: Rc::default(),
+        renewal: Renewal::default(),
     };
     req.extensions_mut().insert(token.clone());
     let mut response = next.call(req).await?;
-    if !token.from_cookie && token.handed_out.get() {
-        let cookie = Cookie::build(cookies.name(), token.value)
+    let value = match (token.renewal.0.get(), token.from_cookie, token.handed_out.get()) {
+        (true, _, _) => Some(cookies.fresh()),
+        (false, false, true) => Some(token.value),
+        _ => None,
+    };
+    if let Some(value) = value {
+        let cookie = Cookie::build(cookies.name(), value)
             .path("/")
             .http_only(true)
             .same_site(SameSite::Lax)

@@ -4,9 +4,10 @@
 use std::future::{Ready, ready};
 
 use actix_session::{Session, SessionExt};
-use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use anyhow::anyhow;
 
+use super::csrf::Renewal;
 use crate::accounts::flows::Pending;
 use crate::accounts::recovery::RecoveryGrant;
 use crate::accounts::session_store::{RECOVERY_KEY as RECOVERY, USER_ID_KEY};
@@ -18,7 +19,10 @@ const PENDING: &str = "pending";
 const NOTICE: &str = "notice";
 const RETURN_TO: &str = "return_to";
 
-pub struct AppSession(Session);
+pub struct AppSession {
+    session: Session,
+    csrf: Renewal,
+}
 
 impl FromRequest for AppSession {
     type Error = actix_web::Error;
@@ -31,14 +35,14 @@ impl FromRequest for AppSession {
 
 impl AppSession {
     /// The session of a request, for extractors and middleware.
-    pub fn of(req: &impl SessionExt) -> Self {
-        Self(req.get_session())
+    pub fn of(req: &(impl SessionExt + HttpMessage)) -> Self {
+        Self { session: req.get_session(), csrf: Renewal::of(req) }
     }
 
     /// A value that fails to decode is treated as absent: the state is ours, so that only
     /// happens after a format change, and starting over is the safe answer.
     fn read<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
-        self.0.get(key).ok().flatten()
+        self.session.get(key).ok().flatten()
     }
 
     /// A value removed as it is read, so that it is used once. Absent keys are left alone:
@@ -46,13 +50,13 @@ impl AppSession {
     fn take<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
         let value = self.read(key);
         if value.is_some() {
-            self.0.remove(key);
+            self.session.remove(key);
         }
         value
     }
 
     fn write<T: serde::Serialize>(&self, key: &str, value: T) -> anyhow::Result<()> {
-        self.0.insert(key, value).map_err(|e| anyhow!("session write failed: {e}"))
+        self.session.insert(key, value).map_err(|e| anyhow!("session write failed: {e}"))
     }
 
     pub fn user_id(&self) -> Option<AccountId> {
@@ -64,19 +68,22 @@ impl AppSession {
         self.read(SIGNED_IN_AT)
     }
 
-    /// Signs in under a new session key, so a key planted before sign-in is worth nothing.
+    /// Signs in under a new session key and a new CSRF token, so that a key or token planted
+    /// (or learnt) before sign-in is worth nothing.
     pub fn sign_in(&self, user: AccountId, now_ms: i64) -> anyhow::Result<()> {
-        self.0.renew();
-        self.0.remove(PENDING);
+        self.session.renew();
+        self.csrf.renew();
+        self.session.remove(PENDING);
         self.write(USER_ID_KEY, user)?;
         self.write(SIGNED_IN_AT, now_ms)
     }
 
-    /// Opens a recovery session under a new key. It is not a signed-in session.
+    /// Opens a recovery session under a new key and CSRF token. It is not a signed-in session.
     pub fn start_recovery(&self, grant: RecoveryGrant) -> anyhow::Result<()> {
-        self.0.renew();
-        self.0.remove(USER_ID_KEY);
-        self.0.remove(PENDING);
+        self.session.renew();
+        self.csrf.renew();
+        self.session.remove(USER_ID_KEY);
+        self.session.remove(PENDING);
         self.write(RECOVERY, grant)
     }
 
@@ -85,7 +92,7 @@ impl AppSession {
     }
 
     pub fn clear_recovery(&self) {
-        self.0.remove(RECOVERY);
+        self.session.remove(RECOVERY);
     }
 
     /// Keeps the id of a WebAuthn ceremony this session started; one per kind.
@@ -109,7 +116,7 @@ impl AppSession {
 
     /// Ends the session here and in the store.
     pub fn sign_out(&self) {
-        self.0.purge();
+        self.session.purge();
     }
 
     pub fn pending(&self) -> Option<Pending> {
@@ -121,7 +128,7 @@ impl AppSession {
     }
 
     pub fn clear_pending(&self) {
-        self.0.remove(PENDING);
+        self.session.remove(PENDING);
     }
 
     pub fn set_notice(&self, text: &str) -> anyhow::Result<()> {

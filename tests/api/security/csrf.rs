@@ -131,3 +131,23 @@ async fn a_token_from_another_session_is_refused() {
     assert_eq!(app.smtp.received().len(), sent_before, "nothing was sent");
     assert!(victim.get("/verify").await.redirects_to("/"), "nothing is pending");
 }
+
+#[tokio::test]
+async fn csrf_token_fixation_ends_at_sign_in() {
+    // Arrange: a token known before sign-in (learnt, or planted with its cookie).
+    let app = TestApp::spawn(&[]).await;
+    let browser = app.browser();
+    let before = browser.csrf().await;
+    assert!(browser.signup("fixed@example.com", "Fixed").await.redirects_to("/verify"));
+    let code = app.code_for("fixed@example.com").await;
+
+    // Act
+    assert!(browser.submit_code(&code).await.redirects_to("/account"));
+
+    // Assert: the signed-in session has a new token, and the old one no longer passes.
+    let after = browser.csrf().await;
+    assert_ne!(before, after, "the token survived sign-in");
+    let page = post_with_token(&browser, "/account/email", Some(&before), &[("email", "other@example.com")]).await;
+    assert_forbidden(&page, "the token from before sign-in");
+    assert!(browser.change_email("other@example.com").await.redirects_to("/verify"), "the new token works");
+}
