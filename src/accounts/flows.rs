@@ -31,29 +31,30 @@ pub enum FlowPurpose {
     AccountRecovery,
 }
 
+// Statics are initialised at compile time, so `from_static` checks each of these there.
+static SIGNUP: Purpose = Purpose::from_static("signup");
+static LOGIN: Purpose = Purpose::from_static("login");
+static EMAIL_CHANGE: Purpose = Purpose::from_static("email-change");
+static ACCOUNT_RECOVERY: Purpose = Purpose::from_static("account-recovery");
+
 impl FlowPurpose {
-    pub fn as_str(self) -> &'static str {
+    pub fn wire(self) -> &'static Purpose {
         match self {
-            Self::Signup => "signup",
-            Self::Login => "login",
-            Self::EmailChange => "email-change",
-            Self::AccountRecovery => "account-recovery",
+            Self::Signup => &SIGNUP,
+            Self::Login => &LOGIN,
+            Self::EmailChange => &EMAIL_CHANGE,
+            Self::AccountRecovery => &ACCOUNT_RECOVERY,
         }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.wire().as_str()
     }
 }
 
 impl From<FlowPurpose> for Purpose {
     fn from(purpose: FlowPurpose) -> Self {
-        const SIGNUP: Purpose = Purpose::from_static("signup");
-        const LOGIN: Purpose = Purpose::from_static("login");
-        const EMAIL_CHANGE: Purpose = Purpose::from_static("email-change");
-        const ACCOUNT_RECOVERY: Purpose = Purpose::from_static("account-recovery");
-        match purpose {
-            FlowPurpose::Signup => SIGNUP,
-            FlowPurpose::Login => LOGIN,
-            FlowPurpose::EmailChange => EMAIL_CHANGE,
-            FlowPurpose::AccountRecovery => ACCOUNT_RECOVERY,
-        }
+        purpose.wire().clone()
     }
 }
 
@@ -308,7 +309,7 @@ impl Flows {
 
     async fn complete(&self, flow: &Flow, verified: &Challenge) -> Result<Completed, FlowError> {
         let email = flow.email();
-        if verified.purpose != Purpose::from(flow.purpose()) || verified.email.normalized() != email.normalized() {
+        if verified.purpose != *flow.purpose().wire() || verified.email.normalized() != email.normalized() {
             return Err(FlowError::Mismatch);
         }
         match flow {

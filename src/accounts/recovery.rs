@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use reqwest::Url;
+
 use super::emails;
+use super::flows::origin;
 use super::session_store::SqliteSessionStore;
 use super::users::Users;
 use crate::clock::{Clock, format_time};
@@ -63,13 +66,13 @@ pub struct RecoveryParts {
     /// How long a grant may enrol a passkey.
     pub ttl: Duration,
     /// The app's public origin, for the link in the notice.
-    pub base_url: String,
+    pub base_url: Url,
 }
 
 impl Recovery {
     pub fn new(parts: RecoveryParts) -> Self {
         let RecoveryParts { users, outbox, clock, ttl, base_url } = parts;
-        Self { users, outbox, clock, ttl, base_url }
+        Self { users, outbox, clock, ttl, base_url: origin(&base_url) }
     }
 
     /// The grant that a verified recovery code opens.

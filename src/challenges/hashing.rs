@@ -1,11 +1,7 @@
 //! Keyed hashes of secrets and codes: what is stored at rest instead of the values.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 use super::model::{ChallengeId, Code, Secret};
-
-type HmacSha256 = Hmac<Sha256>;
+use crate::domain::hmac_sha256;
 
 /// HMAC-SHA-256 under the server's `CHALLENGE_HASH_KEY`. Each hash is bound to its challenge
 /// and to its role, so equal codes of two challenges hash differently and a code hash can
@@ -21,13 +17,7 @@ impl Hasher {
     }
 
     fn hash(&self, role: &[u8], id: &ChallengeId, value: &str) -> Vec<u8> {
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC accepts any key length");
-        mac.update(role);
-        mac.update(&[0]);
-        mac.update(id.as_str().as_bytes());
-        mac.update(&[0]);
-        mac.update(value.as_bytes());
-        mac.finalize().into_bytes().to_vec()
+        hmac_sha256(&self.key, &[role, &[0], id.as_str().as_bytes(), &[0], value.as_bytes()])
     }
 
     pub fn secret(&self, id: &ChallengeId, secret: &Secret) -> Vec<u8> {

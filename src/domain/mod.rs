@@ -9,4 +9,4 @@ mod secret;
 pub use account::{AccountId, DisplayName};
 pub use email::EmailAddress;
 pub use input::{InvalidInput, bounded_text, without_format_characters};
-pub use secret::{SecretString, constant_time_eq, random_token};
+pub use secret::{SecretString, constant_time_eq, hmac_sha256, random_token};

@@ -5,8 +5,10 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 /// Text that must never reach a log or an error message: `Debug` prints `***`.
@@ -37,6 +39,15 @@ pub fn random_token(bytes: usize) -> String {
     let mut raw = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut raw);
     URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// HMAC-SHA-256 under `key` of `parts`, fed in order.
+pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().to_vec()
 }
 
 /// Equal contents, compared in time that does not depend on where they differ.

@@ -17,7 +17,7 @@ use anyhow::Context;
 
 use self::app_server::{Site, serve_api, serve_app};
 use self::server_keys::configured_or_stored;
-use crate::accounts::flows::{FlowParts, Flows, origin};
+use crate::accounts::flows::{FlowParts, Flows};
 use crate::accounts::recovery::{Recovery, RecoveryParts};
 use crate::accounts::session_store::SqliteSessionStore;
 use crate::accounts::users::Users;
@@ -212,7 +212,7 @@ fn app_state(
             outbox,
             clock: clock.clone(),
             ttl: settings.recovery_ttl,
-            base_url: origin(&settings.app_base_url),
+            base_url: settings.app_base_url.clone(),
         }),
         passkeys: Passkeys::new(&settings.app_base_url, db.clone(), clock.clone())?,
         users,

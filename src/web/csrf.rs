@@ -15,13 +15,11 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use sha2::Sha256;
 
 use super::error::{JsonError, PageError};
-use crate::domain::{constant_time_eq, random_token};
+use crate::domain::{constant_time_eq, hmac_sha256, random_token};
 
 /// How the CSRF cookie is signed and named.
 #[derive(Clone)]
@@ -33,7 +31,7 @@ pub struct CsrfCookies {
 impl CsrfCookies {
     /// Signs with a key derived from the session key; `secure` for HTTPS.
     pub fn new(session_key: &[u8], secure: bool) -> Self {
-        Self { key: mac(session_key, b"csrf-cookie"), secure }
+        Self { key: hmac_sha256(session_key, &[b"csrf-cookie"]), secure }
     }
 
     /// Over HTTPS the `__Host-` prefix makes browsers refuse the cookie from any subdomain.
@@ -49,7 +47,10 @@ impl CsrfCookies {
     }
 
     fn sign(&self, nonce: &str) -> String {
-        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, mac(&self.key, nonce.as_bytes()))
+        base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            hmac_sha256(&self.key, &[nonce.as_bytes()]),
+        )
     }
 
     fn is_genuine(&self, token: &str) -> bool {
@@ -57,12 +58,6 @@ impl CsrfCookies {
             .split_once('.')
             .is_some_and(|(nonce, signature)| constant_time_eq(self.sign(nonce).as_bytes(), signature.as_bytes()))
     }
-}
-
-fn mac(key: &[u8], message: &[u8]) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
-    mac.update(message);
-    mac.finalize().into_bytes().to_vec()
 }
 
 /// This request's token: the cookie's if it is genuine, otherwise a fresh one that the response
