@@ -10,6 +10,7 @@ use lettre::message::Mailbox;
 use reqwest::Url;
 
 use crate::challenges::Policy;
+use crate::db;
 use crate::domain::SecretString;
 use crate::web::client_ip::{ForwardingHeader, TrustedProxies};
 
@@ -161,10 +162,9 @@ impl Settings {
                 .parse("CHALLENGE_API_ADDR", "127.0.0.1:8787", "host:port, or empty to not serve the API", socket_addr)
                 .map(Some),
         };
-        let database_url =
-            r.parse("DATABASE_URL", "sqlite://data/app.db", "a SQLite URL such as sqlite://data/app.db", |v| {
-                v.starts_with("sqlite:").then(|| v.to_owned())
-            });
+        let database_url = r.parse("DATABASE_URL", "sqlite://data/app.db", db::URL_FORMS, |v| {
+            db::is_supported_url(v).then(|| v.to_owned())
+        });
         let passlock_endpoint = match r.raw("PASSLOCK_ENDPOINT") {
             None => Some(None),
             Some(v) => {

@@ -11,7 +11,7 @@ use reqwest::Url;
 
 use super::emails;
 use super::flows::origin;
-use super::session_store::SqliteSessionStore;
+use super::session_store::DbSessionStore;
 use super::users::Users;
 use crate::clock::{Clock, format_time};
 use crate::domain::AccountId;
@@ -100,7 +100,7 @@ impl Recovery {
             PasskeyStore::remove_all_but(recovery.conn(), account, added).await?;
         }
         if choices.sign_out_elsewhere {
-            SqliteSessionStore::end_all_of(recovery.conn(), account).await?;
+            DbSessionStore::end_all_of(recovery.conn(), account).await?;
         }
         if let Some(user) = user {
             let when = format_time(self.clock.now_ms());

@@ -1,10 +1,8 @@
 //! Accounts: one per email address (compared case-insensitively), identified by a UUID that is
 //! also the WebAuthn user handle.
 
-use sqlx::SqliteConnection;
-
 use crate::clock::Clock;
-use crate::db::Database;
+use crate::db::{Conn, Database, on_backend};
 use crate::domain::{AccountId, DisplayName, EmailAddress};
 
 #[derive(Debug, Clone)]
@@ -65,29 +63,26 @@ impl Users {
     }
 
     pub async fn find(&self, id: AccountId) -> Result<Option<User>, sqlx::Error> {
-        sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
-            .bind(id.to_string())
-            .fetch_optional(self.db.reader())
-            .await?
-            .map(Row::into_user)
-            .transpose()
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+        let row: Option<Row> = on_backend!(self.db.reader(), pool => sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(pool).await)?;
+        row.map(Row::into_user).transpose()
     }
 
     pub async fn find_by_email(&self, email: &EmailAddress) -> Result<Option<User>, sqlx::Error> {
-        sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM users WHERE email_key = ?"))
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE email_key = $1");
+        let row: Option<Row> = on_backend!(self.db.reader(), pool => sqlx::query_as(&sql)
             .bind(email.normalized())
-            .fetch_optional(self.db.reader())
-            .await?
-            .map(Row::into_user)
-            .transpose()
+            .fetch_optional(pool)
+            .await)?;
+        row.map(Row::into_user).transpose()
     }
 
     /// Creates an account whose email was just proven.
     pub async fn create_verified(&self, email: &EmailAddress, name: &DisplayName) -> Result<User, AccountError> {
         let (id, now) = (AccountId::random(), self.clock.now_ms());
-        sqlx::query(
+        on_backend!(self.db.writer(), pool => sqlx::query(
             "INSERT INTO users (id, email, email_key, name, email_verified_at, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id.to_string())
         .bind(email.as_str())
@@ -96,29 +91,28 @@ impl Users {
         .bind(now)
         .bind(now)
         .bind(now)
-        .execute(self.db.writer())
+        .execute(pool)
         .await
+        .map(drop))
         .map_err(|err| if is_unique_violation(&err) { AccountError::EmailTaken } else { err.into() })?;
         Ok(User { id, email: email.clone(), name: name.clone(), email_verified_at: Some(now), created_at: now })
     }
 
     /// Moves the account to a newly proven address, inside the caller's write.
-    pub async fn change_email(
-        &self,
-        conn: &mut SqliteConnection,
-        id: AccountId,
-        email: &EmailAddress,
-    ) -> Result<(), AccountError> {
+    pub async fn change_email(&self, conn: Conn<'_>, id: AccountId, email: &EmailAddress) -> Result<(), AccountError> {
         let now = self.clock.now_ms();
-        sqlx::query("UPDATE users SET email = ?, email_key = ?, email_verified_at = ?, updated_at = ? WHERE id = ?")
-            .bind(email.as_str())
-            .bind(email.normalized())
-            .bind(now)
-            .bind(now)
-            .bind(id.to_string())
-            .execute(conn)
-            .await
-            .map_err(|err| if is_unique_violation(&err) { AccountError::EmailTaken } else { err.into() })?;
+        on_backend!(conn, conn => sqlx::query(
+            "UPDATE users SET email = $1, email_key = $2, email_verified_at = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(email.as_str())
+        .bind(email.normalized())
+        .bind(now)
+        .bind(now)
+        .bind(id.to_string())
+        .execute(conn)
+        .await
+        .map(drop))
+        .map_err(|err| if is_unique_violation(&err) { AccountError::EmailTaken } else { err.into() })?;
         Ok(())
     }
 }

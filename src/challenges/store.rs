@@ -2,11 +2,9 @@
 //! change is one conditional statement, so that two requests at once cannot both win: the
 //! database decides, not a read followed by a write.
 
-use sqlx::SqliteConnection;
-
 use super::model::{Challenge, ChallengeId, Metadata, Purpose, UserId};
 use super::tenancy::AuthorizedTenancy;
-use crate::db::Database;
+use crate::db::{Conn, Database, Dialect, on_backend};
 use crate::domain::EmailAddress;
 
 /// A challenge row as stored, with what verification needs.
@@ -72,7 +70,7 @@ impl Row {
 
 const SELECT_ROW: &str = "SELECT id, purpose, email, user_id, metadata, secret_hash, code_hash, attempts,
         created_at, expires_at, consumed_at
-     FROM challenges WHERE id = ? AND tenancy_id = ?";
+     FROM challenges WHERE id = $1 AND tenancy_id = $2";
 
 /// A sliding-window limit: at most `limit` events after `since` (epoch ms).
 #[derive(Clone, Copy)]
@@ -87,20 +85,20 @@ pub struct Window {
 /// (epoch ms) the oldest event that keeps the count at the limit happened. The next slot frees
 /// one window after it. One statement for both, since this runs on every create.
 async fn limiting_events(
-    tx: &mut SqliteConnection,
+    conn: Conn<'_>,
     tenancy: &AuthorizedTenancy,
     email_key: &str,
     creates: Window,
     failures: Window,
 ) -> Result<(Option<i64>, Option<i64>), sqlx::Error> {
-    sqlx::query_as(
+    on_backend!(conn, conn => sqlx::query_as(
         "SELECT
             (SELECT created_at FROM challenge_creations
-             WHERE tenancy_id = ?1 AND email_key = ?2 AND created_at > ?3
-             ORDER BY created_at DESC LIMIT 1 OFFSET ?4),
+             WHERE tenancy_id = $1 AND email_key = $2 AND created_at > $3
+             ORDER BY created_at DESC LIMIT 1 OFFSET $4),
             (SELECT failed_at FROM verification_failures
-             WHERE tenancy_id = ?1 AND email_key = ?2 AND failed_at > ?5
-             ORDER BY failed_at DESC LIMIT 1 OFFSET ?6)",
+             WHERE tenancy_id = $1 AND email_key = $2 AND failed_at > $5
+             ORDER BY failed_at DESC LIMIT 1 OFFSET $6)",
     )
     .bind(tenancy.id())
     .bind(email_key)
@@ -108,62 +106,71 @@ async fn limiting_events(
     .bind(i64::from(creates.limit) - 1)
     .bind(failures.since)
     .bind(i64::from(failures.limit) - 1)
-    .fetch_one(tx)
-    .await
+    .fetch_one(conn)
+    .await)
+}
+
+/// On PostgreSQL, makes the creates of one (tenancy, email) wait for each other until the end
+/// of their transactions, so that the rate-limit count read next is exact across instances.
+/// SQLite has one writer, so there the group commit already runs them one after another.
+async fn lock_email(conn: Conn<'_>, tenancy: &AuthorizedTenancy, email_key: &str) -> Result<(), sqlx::Error> {
+    if let Dialect::Postgres(conn) = conn {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 0))")
+            .bind(tenancy.id())
+            .bind(email_key)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn record_creation(
-    tx: &mut SqliteConnection,
+    conn: Conn<'_>,
     tenancy: &AuthorizedTenancy,
     email_key: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO challenge_creations (tenancy_id, email_key, created_at) VALUES (?, ?, ?)")
+    on_backend!(conn, conn => sqlx::query("INSERT INTO challenge_creations (tenancy_id, email_key, created_at) VALUES ($1, $2, $3)")
         .bind(tenancy.id())
         .bind(email_key)
         .bind(now)
-        .execute(tx)
-        .await?;
-    Ok(())
+        .execute(conn)
+        .await
+        .map(drop))
 }
 
 /// What `invalidateOthers` does for `newer`: deletes the pending challenges of its purpose and
 /// subject (the same user when there is one, otherwise the same email) that were stored before
-/// it. Rowids grow with each insert, so those are the ones with a smaller rowid; `newer` itself
-/// and anything stored after it are kept, and nothing goes once `newer` is gone.
-async fn invalidate_older(
-    tx: &mut SqliteConnection,
-    tenancy: &AuthorizedTenancy,
-    newer: &Challenge,
-) -> Result<u64, sqlx::Error> {
-    let (sql, key) = match &newer.user_id {
-        Some(user) => (
-            "DELETE FROM challenges WHERE tenancy_id = ?1 AND purpose = ?2 AND user_id = ?3 AND consumed_at IS NULL
-                AND rowid < (SELECT rowid FROM challenges WHERE id = ?4 AND tenancy_id = ?1)",
-            user.as_str().to_owned(),
-        ),
-        None => (
-            "DELETE FROM challenges WHERE tenancy_id = ?1 AND purpose = ?2 AND email_key = ?3 AND consumed_at IS NULL
-                AND rowid < (SELECT rowid FROM challenges WHERE id = ?4 AND tenancy_id = ?1)",
-            newer.email.normalized(),
-        ),
+/// it. SQLite's rowid and PostgreSQL's `seq` grow with each insert, so those are the ones with
+/// a smaller one; `newer` itself and anything stored after it are kept, and nothing goes once
+/// `newer` is gone.
+async fn invalidate_older(conn: Conn<'_>, tenancy: &AuthorizedTenancy, newer: &Challenge) -> Result<u64, sqlx::Error> {
+    let (subject, key) = match &newer.user_id {
+        Some(user) => ("user_id", user.as_str().to_owned()),
+        None => ("email_key", newer.email.normalized()),
     };
-    let done = sqlx::query(sql)
-        .bind(tenancy.id())
-        .bind(newer.purpose.as_str())
-        .bind(key)
-        .bind(newer.challenge_id.as_str())
-        .execute(tx)
-        .await?;
-    Ok(done.rows_affected())
+    on_backend!(conn, conn, order = { sqlite: "rowid", postgres: "seq" } => {
+        let sql = format!(
+            "DELETE FROM challenges WHERE tenancy_id = $1 AND purpose = $2 AND {subject} = $3 AND consumed_at IS NULL
+                AND {order} < (SELECT {order} FROM challenges WHERE id = $4 AND tenancy_id = $1)"
+        );
+        sqlx::query(&sql)
+            .bind(tenancy.id())
+            .bind(newer.purpose.as_str())
+            .bind(key)
+            .bind(newer.challenge_id.as_str())
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected())
+    })
 }
 
-async fn insert(tx: &mut SqliteConnection, tenancy: &AuthorizedTenancy, row: &ChallengeRow) -> Result<(), sqlx::Error> {
+async fn insert(conn: Conn<'_>, tenancy: &AuthorizedTenancy, row: &ChallengeRow) -> Result<(), sqlx::Error> {
     let c = &row.challenge;
-    sqlx::query(
+    on_backend!(conn, conn => sqlx::query(
         "INSERT INTO challenges (id, tenancy_id, purpose, email, email_key, user_id, metadata,
             secret_hash, code_hash, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(c.challenge_id.as_str())
     .bind(tenancy.id())
@@ -176,71 +183,72 @@ async fn insert(tx: &mut SqliteConnection, tenancy: &AuthorizedTenancy, row: &Ch
     .bind(&row.code_hash)
     .bind(c.created_at)
     .bind(c.expires_at)
-    .execute(tx)
-    .await?;
-    Ok(())
+    .execute(conn)
+    .await
+    .map(drop))
 }
 
 /// Marks the challenge used if it still can be: pending, unexpired, attempts left.
 /// True for exactly one caller, however many race.
 async fn consume(
-    tx: &mut SqliteConnection,
+    conn: Conn<'_>,
     tenancy: &AuthorizedTenancy,
     id: &ChallengeId,
     now: i64,
     max_attempts: u32,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE challenges SET consumed_at = ?1
-         WHERE id = ?2 AND tenancy_id = ?3 AND consumed_at IS NULL AND expires_at > ?1 AND attempts < ?4",
+    on_backend!(conn, conn => sqlx::query(
+        "UPDATE challenges SET consumed_at = $1
+         WHERE id = $2 AND tenancy_id = $3 AND consumed_at IS NULL AND expires_at > $1 AND attempts < $4",
     )
     .bind(now)
     .bind(id.as_str())
     .bind(tenancy.id())
-    .bind(max_attempts)
-    .execute(tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .bind(i64::from(max_attempts))
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected() == 1))
 }
 
 /// Counts a wrong code if the challenge still has attempts left, and records the failure for
 /// the email's rate limit. Returns the attempts used after this one, or `None` when nothing
 /// was counted (the challenge was used up or consumed meanwhile).
 async fn count_failed_attempt(
-    tx: &mut SqliteConnection,
+    mut conn: Conn<'_>,
     tenancy: &AuthorizedTenancy,
     challenge: &Challenge,
     now: i64,
     max_attempts: u32,
 ) -> Result<Option<u32>, sqlx::Error> {
-    let attempts: Option<i64> = sqlx::query_scalar(
+    let attempts: Option<i64> = on_backend!(conn.reborrow(), conn => sqlx::query_scalar(
         "UPDATE challenges SET attempts = attempts + 1
-         WHERE id = ? AND tenancy_id = ? AND consumed_at IS NULL AND attempts < ?
+         WHERE id = $1 AND tenancy_id = $2 AND consumed_at IS NULL AND attempts < $3
          RETURNING attempts",
     )
     .bind(challenge.challenge_id.as_str())
     .bind(tenancy.id())
-    .bind(max_attempts)
-    .fetch_optional(&mut *tx)
-    .await?;
+    .bind(i64::from(max_attempts))
+    .fetch_optional(conn)
+    .await)?;
     if attempts.is_some() {
-        sqlx::query("INSERT INTO verification_failures (tenancy_id, email_key, failed_at) VALUES (?, ?, ?)")
+        on_backend!(conn, conn => sqlx::query("INSERT INTO verification_failures (tenancy_id, email_key, failed_at) VALUES ($1, $2, $3)")
             .bind(tenancy.id())
             .bind(challenge.email.normalized())
             .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            .execute(conn)
+            .await
+            .map(drop))?;
     }
     Ok(attempts.map(|a| u32::try_from(a).unwrap_or(u32::MAX)))
 }
 
-async fn delete(tx: &mut SqliteConnection, tenancy: &AuthorizedTenancy, id: &ChallengeId) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM challenges WHERE id = ? AND tenancy_id = ?")
+async fn delete(conn: Conn<'_>, tenancy: &AuthorizedTenancy, id: &ChallengeId) -> Result<(), sqlx::Error> {
+    on_backend!(conn, conn => sqlx::query("DELETE FROM challenges WHERE id = $1 AND tenancy_id = $2")
         .bind(id.as_str())
         .bind(tenancy.id())
-        .execute(tx)
-        .await?;
-    Ok(())
+        .execute(conn)
+        .await
+        .map(drop))
 }
 
 /// Cut-offs (epoch ms) before which rows are no longer needed.
@@ -250,25 +258,33 @@ pub struct PurgeBefore {
     pub failures: i64,
 }
 
+/// A key of PostgreSQL's advisory locks that only the purge takes.
+const PURGE_LOCK: i64 = 0x6d61_696c_626f_7801;
+
 /// Removes expired and consumed challenges past retention and rate-limit events past their
-/// windows. Returns how many challenges went.
+/// windows. Returns how many challenges went. On PostgreSQL one instance purges at a time: an
+/// instance that finds another purging leaves the work to it and returns 0.
 async fn purge(db: &Database, before: PurgeBefore) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let challenges = sqlx::query("DELETE FROM challenges WHERE expires_at < ?1 OR consumed_at < ?1")
-        .bind(before.challenges)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    sqlx::query("DELETE FROM challenge_creations WHERE created_at <= ?")
-        .bind(before.creations)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM verification_failures WHERE failed_at <= ?")
-        .bind(before.failures)
-        .execute(&mut *tx)
-        .await?;
+    if let Dialect::Postgres(conn) = tx.conn() {
+        let ours: bool =
+            sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)").bind(PURGE_LOCK).fetch_one(conn).await?;
+        if !ours {
+            return Ok(0);
+        }
+    }
+    let deletes = [
+        ("DELETE FROM challenges WHERE expires_at < $1 OR consumed_at < $1", before.challenges),
+        ("DELETE FROM challenge_creations WHERE created_at <= $1", before.creations),
+        ("DELETE FROM verification_failures WHERE failed_at <= $1", before.failures),
+    ];
+    let mut deleted = Vec::with_capacity(deletes.len());
+    for (sql, cutoff) in deletes {
+        deleted
+            .push(on_backend!(tx.conn(), conn => sqlx::query(sql).bind(cutoff).execute(conn).await?.rows_affected()));
+    }
     tx.commit().await?;
-    Ok(challenges)
+    Ok(deleted[0])
 }
 
 /// The rate limits a create is checked against, and counted in.
@@ -278,7 +294,8 @@ pub struct Limits {
     pub failures: Window,
 }
 
-/// The challenge tables of one database. Writes go through its group-committing writer.
+/// The challenge tables of one database. Writes go through [`Database::write`]: SQLite's
+/// group-committing writer, or a transaction of their own on PostgreSQL.
 #[derive(Clone)]
 pub struct ChallengeStore {
     db: Database,
@@ -294,13 +311,12 @@ impl ChallengeStore {
         tenancy: &AuthorizedTenancy,
         id: &ChallengeId,
     ) -> Result<Option<StoredChallenge>, sqlx::Error> {
-        sqlx::query_as::<_, Row>(SELECT_ROW)
+        let row: Option<Row> = on_backend!(self.db.reader(), pool => sqlx::query_as(SELECT_ROW)
             .bind(id.as_str())
             .bind(tenancy.id())
-            .fetch_optional(self.db.reader())
-            .await?
-            .map(Row::into_stored)
-            .transpose()
+            .fetch_optional(pool)
+            .await)?;
+        row.map(Row::into_stored).transpose()
     }
 
     /// Stores a new challenge in one transaction with its checks: under `limits` (then counted
@@ -316,24 +332,26 @@ impl ChallengeStore {
     ) -> Result<Result<(), i64>, sqlx::Error> {
         let owner = tenancy.clone();
         self.db
-            .write(move |tx| {
+            .write(move |mut conn| {
                 Box::pin(async move {
                     let c = &row.challenge;
+                    let email_key = c.email.normalized();
+                    lock_email(conn.reborrow(), &owner, &email_key).await?;
                     if let Some(limits) = limits {
-                        let email_key = c.email.normalized();
                         let (by_creates, by_failures) =
-                            limiting_events(tx, &owner, &email_key, limits.creates, limits.failures).await?;
+                            limiting_events(conn.reborrow(), &owner, &email_key, limits.creates, limits.failures)
+                                .await?;
                         let free_at = by_creates
                             .map(|at| at + limits.creates.length)
                             .max(by_failures.map(|at| at + limits.failures.length));
                         if let Some(free_at) = free_at {
                             return Ok(Err(free_at));
                         }
-                        record_creation(tx, &owner, &email_key, now).await?;
+                        record_creation(conn.reborrow(), &owner, &email_key, now).await?;
                     }
-                    insert(tx, &owner, &row).await?;
+                    insert(conn.reborrow(), &owner, &row).await?;
                     if invalidate_others {
-                        invalidate_older(tx, &owner, c).await?;
+                        invalidate_older(conn, &owner, c).await?;
                     }
                     Ok(Ok(()))
                 })
@@ -345,7 +363,7 @@ impl ChallengeStore {
     /// stored it without: only once its code was sent.
     pub async fn invalidate_older(&self, tenancy: &AuthorizedTenancy, newer: &Challenge) -> Result<u64, sqlx::Error> {
         let (owner, newer) = (tenancy.clone(), newer.clone());
-        self.db.write(move |tx| Box::pin(async move { invalidate_older(tx, &owner, &newer).await })).await
+        self.db.write(move |conn| Box::pin(async move { invalidate_older(conn, &owner, &newer).await })).await
     }
 
     /// Marks the challenge used if it still can be: pending, unexpired, attempts left.
@@ -358,7 +376,7 @@ impl ChallengeStore {
         max_attempts: u32,
     ) -> Result<bool, sqlx::Error> {
         let (owner, id) = (tenancy.clone(), id.clone());
-        self.db.write(move |tx| Box::pin(async move { consume(tx, &owner, &id, now, max_attempts).await })).await
+        self.db.write(move |conn| Box::pin(async move { consume(conn, &owner, &id, now, max_attempts).await })).await
     }
 
     /// Counts a wrong code (see [`count_failed_attempt`]): the attempts used after this one, or
@@ -372,15 +390,15 @@ impl ChallengeStore {
     ) -> Result<Option<u32>, sqlx::Error> {
         let (owner, challenge) = (tenancy.clone(), challenge.clone());
         self.db
-            .write(move |tx| {
-                Box::pin(async move { count_failed_attempt(tx, &owner, &challenge, now, max_attempts).await })
+            .write(move |conn| {
+                Box::pin(async move { count_failed_attempt(conn, &owner, &challenge, now, max_attempts).await })
             })
             .await
     }
 
     pub async fn delete(&self, tenancy: &AuthorizedTenancy, id: &ChallengeId) -> Result<(), sqlx::Error> {
         let (owner, id) = (tenancy.clone(), id.clone());
-        self.db.write(move |tx| Box::pin(async move { delete(tx, &owner, &id).await })).await
+        self.db.write(move |conn| Box::pin(async move { delete(conn, &owner, &id).await })).await
     }
 
     pub async fn purge(&self, before: PurgeBefore) -> Result<u64, sqlx::Error> {

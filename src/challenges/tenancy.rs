@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::error::ChallengeError;
 use super::generate;
 use crate::clock::Clock;
-use crate::db::Database;
+use crate::db::{Database, on_backend};
 use crate::domain::{SecretString, constant_time_eq, random_token};
 
 /// A tenancy whose API key was checked. Only `Tenancies::authenticate` makes one, so every
@@ -75,10 +75,10 @@ impl Tenancies {
         if let Some(digest) = self.cached_key(tenancy_id) {
             return Ok(Some(digest));
         }
-        let stored: Option<Vec<u8>> = sqlx::query_scalar("SELECT api_key_hash FROM tenancies WHERE id = ?")
+        let stored: Option<Vec<u8>> = on_backend!(self.db.reader(), pool => sqlx::query_scalar("SELECT api_key_hash FROM tenancies WHERE id = $1")
             .bind(tenancy_id)
-            .fetch_optional(self.db.reader())
-            .await?;
+            .fetch_optional(pool)
+            .await)?;
         if let (Some(digest), Ok(mut keys)) = (&stored, self.keys.write()) {
             keys.insert(tenancy_id.to_owned(), (digest.clone(), Instant::now()));
         }
@@ -101,25 +101,27 @@ impl Tenancies {
     pub async fn create(&self) -> Result<IssuedKey, ChallengeError> {
         let tenancy_id = format!("tn_{}", generate::challenge_id());
         let api_key = new_api_key();
-        sqlx::query("INSERT INTO tenancies (id, api_key_hash, created_at) VALUES (?, ?, ?)")
+        on_backend!(self.db.writer(), pool => sqlx::query("INSERT INTO tenancies (id, api_key_hash, created_at) VALUES ($1, $2, $3)")
             .bind(&tenancy_id)
             .bind(digest(&api_key))
             .bind(self.clock.now_ms())
-            .execute(self.db.writer())
-            .await?;
+            .execute(pool)
+            .await
+            .map(drop))?;
         Ok(IssuedKey { tenancy_id, api_key: SecretString::new(api_key) })
     }
 
     /// Replaces a tenancy's key; the old one stops working at once.
     pub async fn rotate_key(&self, tenancy_id: &str) -> Result<IssuedKey, ChallengeError> {
         let api_key = new_api_key();
-        let updated = sqlx::query("UPDATE tenancies SET api_key_hash = ? WHERE id = ?")
+        let updated = on_backend!(self.db.writer(), pool => sqlx::query("UPDATE tenancies SET api_key_hash = $1 WHERE id = $2")
             .bind(digest(&api_key))
             .bind(tenancy_id)
-            .execute(self.db.writer())
-            .await?;
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
         self.forget_key(tenancy_id);
-        if updated.rows_affected() == 0 {
+        if updated == 0 {
             return Err(ChallengeError::NotFound);
         }
         Ok(IssuedKey { tenancy_id: tenancy_id.to_owned(), api_key: SecretString::new(api_key) })
@@ -129,15 +131,15 @@ impl Tenancies {
     /// it is missing. An existing tenancy keeps its key: a key rotated since (perhaps because it
     /// leaked) must not come back at the next start.
     pub async fn ensure(&self, tenancy_id: &str, api_key: &str) -> Result<ConfiguredKey, ChallengeError> {
-        let created = sqlx::query(
-            "INSERT INTO tenancies (id, api_key_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        let created = on_backend!(self.db.writer(), pool => sqlx::query(
+            "INSERT INTO tenancies (id, api_key_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
         )
         .bind(tenancy_id)
         .bind(digest(api_key))
         .bind(self.clock.now_ms())
-        .execute(self.db.writer())
-        .await?
-        .rows_affected();
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
         self.forget_key(tenancy_id);
         if created == 1 {
             return Ok(ConfiguredKey::Created);

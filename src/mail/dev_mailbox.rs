@@ -8,7 +8,7 @@ use futures_util::TryStreamExt;
 
 use super::{Mailer, OutgoingEmail};
 use crate::clock::Clock;
-use crate::db::Database;
+use crate::db::{Database, on_backend};
 
 /// One email as the development mailbox keeps it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -41,52 +41,51 @@ impl DevMailbox {
 
     /// The newest `limit` emails, newest first.
     pub async fn list(&self, limit: u32) -> anyhow::Result<Vec<StoredEmail>> {
-        let sql = format!("SELECT {COLUMNS} FROM dev_mailbox ORDER BY id DESC LIMIT ?");
-        sqlx::query_as::<_, StoredEmail>(&sql)
-            .bind(i64::from(limit))
-            .fetch_all(self.db.reader())
-            .await
+        let sql = format!("SELECT {COLUMNS} FROM dev_mailbox ORDER BY id DESC LIMIT $1");
+        on_backend!(self.db.reader(), pool => sqlx::query_as(&sql).bind(i64::from(limit)).fetch_all(pool).await)
             .context("could not read the development mailbox")
     }
 
     /// The newest email to `recipient`, whatever the case of either address.
     pub async fn latest_to(&self, recipient: &str) -> anyhow::Result<Option<StoredEmail>> {
-        // SQLite's NOCASE and lower() fold ASCII only, while addresses are compared with
-        // Rust's full Unicode lowering elsewhere, so the match is made here, newest first,
-        // stopping at the first hit.
+        // The databases fold case differently (SQLite's lower() folds ASCII only), while
+        // addresses are compared with Rust's full Unicode lowering elsewhere, so the match is
+        // made here, newest first, stopping at the first hit.
         let wanted = recipient.trim().to_lowercase();
         let sql = format!("SELECT {COLUMNS} FROM dev_mailbox ORDER BY id DESC");
-        sqlx::query_as::<_, StoredEmail>(&sql)
-            .fetch(self.db.reader())
+        on_backend!(self.db.reader(), pool => sqlx::query_as::<_, StoredEmail>(&sql)
+            .fetch(pool)
             .try_filter(|email| std::future::ready(email.recipient.to_lowercase() == wanted))
             .try_next()
-            .await
-            .context("could not read the development mailbox")
+            .await)
+        .context("could not read the development mailbox")
     }
 
     /// Deletes mail older than a day, as the challenges it carries codes for are; returns how
     /// many went.
     pub async fn purge_expired(&self) -> anyhow::Result<u64> {
         let cutoff = self.clock.now_ms() - RETENTION.as_millis() as i64;
-        let done = sqlx::query("DELETE FROM dev_mailbox WHERE sent_at <= ?")
+        on_backend!(self.db.writer(), pool => sqlx::query("DELETE FROM dev_mailbox WHERE sent_at <= $1")
             .bind(cutoff)
-            .execute(self.db.writer())
+            .execute(pool)
             .await
-            .context("could not purge the development mailbox")?;
-        Ok(done.rows_affected())
+            .map(|done| done.rows_affected()))
+        .context("could not purge the development mailbox")
     }
 
     async fn store(&self, email: &OutgoingEmail) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO dev_mailbox (recipient, subject, html, text, sent_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(email.to.as_str())
-            .bind(&email.subject)
-            .bind(&email.html)
-            .bind(&email.text)
-            .bind(self.clock.now_ms())
-            .execute(self.db.writer())
-            .await
-            .context("could not store the email in the development mailbox")?;
-        Ok(())
+        on_backend!(self.db.writer(), pool => sqlx::query(
+            "INSERT INTO dev_mailbox (recipient, subject, html, text, sent_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(email.to.as_str())
+        .bind(&email.subject)
+        .bind(&email.html)
+        .bind(&email.text)
+        .bind(self.clock.now_ms())
+        .execute(pool)
+        .await
+        .map(drop))
+        .context("could not store the email in the development mailbox")
     }
 }
 

@@ -5,17 +5,16 @@
 //!
 //! Delivery is at least once: a crash after the server took a message and before it was marked
 //! sent would send it again. Otherwise each notice is sent exactly once, also with several
-//! processes, since a worker claims the rows it sends.
+//! processes or instances, since a worker claims the rows it sends.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{Sqlite, SqliteConnection, Transaction};
 use tokio::sync::Notify;
 
 use super::{Mailer, OutgoingEmail};
 use crate::clock::Clock;
-use crate::db::Database;
+use crate::db::{Conn, Database, WriteTx, on_backend};
 use crate::domain::EmailAddress;
 
 /// How many emails one round sends at most.
@@ -47,20 +46,21 @@ pub struct Outbox {
 
 /// A write transaction whose queued emails are sent once it commits.
 pub struct WithNotices<'o> {
-    tx: Transaction<'static, Sqlite>,
+    tx: WriteTx,
     outbox: &'o Outbox,
 }
 
 impl WithNotices<'_> {
     /// The transaction, for the change the notices report.
-    pub fn conn(&mut self) -> &mut SqliteConnection {
-        &mut self.tx
+    pub fn conn(&mut self) -> Conn<'_> {
+        self.tx.conn()
     }
 
     pub async fn queue(&mut self, email: &OutgoingEmail) -> Result<(), sqlx::Error> {
         let now = self.outbox.clock.now_ms();
-        sqlx::query(
-            "INSERT INTO outbox (recipient, subject, html, text, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+        on_backend!(self.tx.conn(), conn => sqlx::query(
+            "INSERT INTO outbox (recipient, subject, html, text, created_at, next_attempt_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(email.to.as_str())
         .bind(&email.subject)
@@ -68,9 +68,9 @@ impl WithNotices<'_> {
         .bind(&email.text)
         .bind(now)
         .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        .execute(conn)
+        .await
+        .map(drop))
     }
 
     /// Commits the change with its notices, and wakes the worker to send them.
@@ -113,21 +113,21 @@ impl Outbox {
         Ok(sent)
     }
 
-    /// The oldest email that is due and that no worker holds, now held by this one.
+    /// The oldest email that is due and that no worker holds, now held by this one. SQLite runs
+    /// one write at a time; on PostgreSQL, workers of other instances claiming at the same moment
+    /// skip the row this one locked instead of claiming it too.
     async fn claim_next(&self) -> Result<Option<Queued>, sqlx::Error> {
         let now = self.clock.now_ms();
-        sqlx::query_as(
-            "UPDATE outbox SET claimed_until = ?1
-             WHERE id = (SELECT id FROM outbox
-                         WHERE sent_at IS NULL AND next_attempt_at <= ?2 AND claimed_until <= ?2 AND attempts < ?3
-                         ORDER BY id LIMIT 1)
-             RETURNING id, recipient, subject, html, text, attempts",
-        )
-        .bind(now + millis(CLAIM))
-        .bind(now)
-        .bind(MAX_ATTEMPTS)
-        .fetch_optional(self.db.writer())
-        .await
+        on_backend!(self.db.writer(), pool, lock = { sqlite: "", postgres: "FOR UPDATE SKIP LOCKED" } => {
+            let sql = format!(
+                "UPDATE outbox SET claimed_until = $1
+                 WHERE id = (SELECT id FROM outbox
+                             WHERE sent_at IS NULL AND next_attempt_at <= $2 AND claimed_until <= $2 AND attempts < $3
+                             ORDER BY id LIMIT 1 {lock})
+                 RETURNING id, recipient, subject, html, text, attempts"
+            );
+            sqlx::query_as(&sql).bind(now + millis(CLAIM)).bind(now).bind(MAX_ATTEMPTS).fetch_optional(pool).await
+        })
     }
 
     /// One delivery, and what came of it recorded: sent, or the next try scheduled.
@@ -147,23 +147,27 @@ impl Outbox {
         let now = self.clock.now_ms();
         match delivered {
             Ok(()) => {
-                sqlx::query("UPDATE outbox SET sent_at = ? WHERE id = ?")
+                on_backend!(self.db.writer(), pool => sqlx::query("UPDATE outbox SET sent_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(queued.id)
-                    .execute(self.db.writer())
-                    .await?;
+                    .execute(pool)
+                    .await
+                    .map(drop))?;
                 Ok(true)
             }
             Err(err) => {
                 let attempts = u32::try_from(queued.attempts + 1).unwrap_or(u32::MAX);
                 let retry_in = backoff(attempts);
                 tracing::warn!(error = %err, attempts, ?retry_in, "could not send a queued email; will retry");
-                sqlx::query("UPDATE outbox SET attempts = ?, next_attempt_at = ?, claimed_until = 0 WHERE id = ?")
-                    .bind(i64::from(attempts))
-                    .bind(now + millis(retry_in))
-                    .bind(queued.id)
-                    .execute(self.db.writer())
-                    .await?;
+                on_backend!(self.db.writer(), pool => sqlx::query(
+                    "UPDATE outbox SET attempts = $1, next_attempt_at = $2, claimed_until = 0 WHERE id = $3",
+                )
+                .bind(i64::from(attempts))
+                .bind(now + millis(retry_in))
+                .bind(queued.id)
+                .execute(pool)
+                .await
+                .map(drop))?;
                 Ok(false)
             }
         }
@@ -171,11 +175,11 @@ impl Outbox {
 
     /// Deletes what was sent more than a day ago; returns how many rows went.
     pub async fn purge_sent(&self) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM outbox WHERE sent_at <= ?")
+        on_backend!(self.db.writer(), pool => sqlx::query("DELETE FROM outbox WHERE sent_at <= $1")
             .bind(self.clock.now_ms() - millis(RETENTION))
-            .execute(self.db.writer())
-            .await?;
-        Ok(done.rows_affected())
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))
     }
 
     /// Sends what is due whenever a change was committed, and every `every` for retries.

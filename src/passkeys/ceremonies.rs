@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::clock::Clock;
-use crate::db::Database;
+use crate::db::{Database, on_backend};
 use crate::domain::{AccountId, random_token};
 
 pub const CEREMONY_TTL: Duration = Duration::from_secs(300);
@@ -48,14 +48,18 @@ impl Ceremonies {
     ) -> Result<String, sqlx::Error> {
         let id = random_token(24);
         let state = serde_json::to_string(state).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        sqlx::query("INSERT INTO ceremonies (id, kind, user_id, state, expires_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(&id)
-            .bind(kind.as_str())
-            .bind(user.map(|u| u.to_string()))
-            .bind(state)
-            .bind(self.clock.now_ms() + CEREMONY_TTL.as_millis() as i64)
-            .execute(self.db.writer())
-            .await?;
+        let expires_at = self.clock.now_ms() + CEREMONY_TTL.as_millis() as i64;
+        on_backend!(self.db.writer(), pool => sqlx::query(
+            "INSERT INTO ceremonies (id, kind, user_id, state, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(kind.as_str())
+        .bind(user.map(|u| u.to_string()))
+        .bind(state)
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .map(drop))?;
         Ok(id)
     }
 
@@ -67,23 +71,25 @@ impl Ceremonies {
         kind: Kind,
         user: Option<AccountId>,
     ) -> Result<Option<T>, sqlx::Error> {
-        let state: Option<String> = sqlx::query_scalar(
-            "DELETE FROM ceremonies WHERE id = ? AND kind = ? AND user_id IS ? AND expires_at > ? RETURNING state",
+        let state: Option<String> = on_backend!(self.db.writer(), pool => sqlx::query_scalar(
+            "DELETE FROM ceremonies
+             WHERE id = $1 AND kind = $2 AND user_id IS NOT DISTINCT FROM $3 AND expires_at > $4
+             RETURNING state",
         )
         .bind(id)
         .bind(kind.as_str())
         .bind(user.map(|u| u.to_string()))
         .bind(self.clock.now_ms())
-        .fetch_optional(self.db.writer())
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         state.map(|s| serde_json::from_str(&s).map_err(|e| sqlx::Error::Decode(Box::new(e)))).transpose()
     }
 
     pub async fn purge_expired(&self) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM ceremonies WHERE expires_at <= ?")
+        on_backend!(self.db.writer(), pool => sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1")
             .bind(self.clock.now_ms())
-            .execute(self.db.writer())
-            .await?;
-        Ok(done.rows_affected())
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))
     }
 }

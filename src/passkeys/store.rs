@@ -1,11 +1,10 @@
 //! The passkeys table: each credential with its owner, a name the owner chose, and when it was
 //! made and last used.
 
-use sqlx::SqliteConnection;
 use webauthn_rs::prelude::Passkey;
 
 use crate::clock::Clock;
-use crate::db::Database;
+use crate::db::{Conn, Database, on_backend};
 use crate::domain::AccountId;
 
 #[derive(Debug, Clone)]
@@ -68,46 +67,49 @@ impl PasskeyStore {
     }
 
     pub async fn list(&self, user: AccountId) -> Result<Vec<StoredPasskey>, sqlx::Error> {
-        let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM passkeys WHERE user_id = ? ORDER BY id"))
-            .bind(user.to_string())
-            .fetch_all(self.db.reader())
-            .await?;
+        let sql = format!("SELECT {COLUMNS} FROM passkeys WHERE user_id = $1 ORDER BY id");
+        let rows: Vec<Row> =
+            on_backend!(self.db.reader(), pool => sqlx::query_as(&sql).bind(user.to_string()).fetch_all(pool).await)?;
         rows.into_iter().map(Row::into_stored).collect()
     }
 
     pub async fn find(&self, user: AccountId, credential_id: &[u8]) -> Result<Option<StoredPasskey>, sqlx::Error> {
-        sqlx::query_as::<_, Row>(&format!("SELECT {COLUMNS} FROM passkeys WHERE user_id = ? AND credential_id = ?"))
+        let sql = format!("SELECT {COLUMNS} FROM passkeys WHERE user_id = $1 AND credential_id = $2");
+        let row: Option<Row> = on_backend!(self.db.reader(), pool => sqlx::query_as(&sql)
             .bind(user.to_string())
             .bind(credential_id)
-            .fetch_optional(self.db.reader())
-            .await?
-            .map(Row::into_stored)
-            .transpose()
+            .fetch_optional(pool)
+            .await)?;
+        row.map(Row::into_stored).transpose()
     }
 
     pub async fn insert(&self, user: AccountId, name: &str, passkey: &Passkey) -> Result<i64, StoreError> {
-        let mut conn = self.db.writer().acquire().await?;
-        Self::insert_in(&mut conn, user, name, passkey, self.clock.now_ms()).await
+        let now = self.clock.now_ms();
+        let (name, passkey) = (name.to_owned(), passkey.clone());
+        self.db
+            .write(move |conn| Box::pin(async move { Ok(Self::insert_in(conn, user, &name, &passkey, now).await) }))
+            .await?
     }
 
     /// Stores a verified passkey inside the caller's write; returns its row id.
     pub async fn insert_in(
-        conn: &mut SqliteConnection,
+        conn: Conn<'_>,
         user: AccountId,
         name: &str,
         passkey: &Passkey,
         now: i64,
     ) -> Result<i64, StoreError> {
-        let id = sqlx::query_scalar(
-            "INSERT INTO passkeys (credential_id, user_id, name, passkey, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        let encoded = encode(passkey)?;
+        let id = on_backend!(conn, conn => sqlx::query_scalar(
+            "INSERT INTO passkeys (credential_id, user_id, name, passkey, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(AsRef::<[u8]>::as_ref(passkey.cred_id()))
         .bind(user.to_string())
         .bind(name)
-        .bind(encode(passkey)?)
+        .bind(encoded)
         .bind(now)
         .fetch_one(conn)
-        .await
+        .await)
         .map_err(|err| match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::AlreadyRegistered,
             _ => StoreError::Storage(err),
@@ -119,44 +121,50 @@ impl PasskeyStore {
     /// credential is still `read` as the sign-in saw it. False when it is not: another sign-in
     /// moved its counter on, or it was removed, in between; that sign-in must be refused.
     pub async fn record_use(&self, read: &StoredPasskey, used: &Passkey) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("UPDATE passkeys SET passkey = ?, last_used_at = ? WHERE id = ? AND passkey = ?")
-            .bind(encode(used)?)
-            .bind(self.clock.now_ms())
-            .bind(read.id)
-            .bind(&read.encoded)
-            .execute(self.db.writer())
-            .await?;
-        Ok(done.rows_affected() == 1)
+        let encoded = encode(used)?;
+        let done = on_backend!(self.db.writer(), pool => sqlx::query(
+            "UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE id = $3 AND passkey = $4",
+        )
+        .bind(encoded)
+        .bind(self.clock.now_ms())
+        .bind(read.id)
+        .bind(&read.encoded)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(done == 1)
     }
 
     /// Renames one of the user's passkeys; false if they have no such passkey.
     pub async fn rename(&self, user: AccountId, id: i64, name: &str) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("UPDATE passkeys SET name = ? WHERE id = ? AND user_id = ?")
+        let done = on_backend!(self.db.writer(), pool => sqlx::query("UPDATE passkeys SET name = $1 WHERE id = $2 AND user_id = $3")
             .bind(name)
             .bind(id)
             .bind(user.to_string())
-            .execute(self.db.writer())
-            .await?;
-        Ok(done.rows_affected() == 1)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(done == 1)
     }
 
     /// Removes one of the user's passkeys; false if they have no such passkey.
     pub async fn remove(&self, user: AccountId, id: i64) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM passkeys WHERE id = ? AND user_id = ?")
+        let done = on_backend!(self.db.writer(), pool => sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2")
             .bind(id)
             .bind(user.to_string())
-            .execute(self.db.writer())
-            .await?;
-        Ok(done.rows_affected() == 1)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(done == 1)
     }
 
     /// Removes every passkey of the user but `keep`, inside the caller's write.
-    pub async fn remove_all_but(conn: &mut SqliteConnection, user: AccountId, keep: i64) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM passkeys WHERE user_id = ? AND id != ?")
+    pub async fn remove_all_but(conn: Conn<'_>, user: AccountId, keep: i64) -> Result<u64, sqlx::Error> {
+        on_backend!(conn, conn => sqlx::query("DELETE FROM passkeys WHERE user_id = $1 AND id != $2")
             .bind(user.to_string())
             .bind(keep)
             .execute(conn)
-            .await?;
-        Ok(done.rows_affected())
+            .await
+            .map(|done| done.rows_affected()))
     }
 }

@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
-use crate::accounts::session_store::SqliteSessionStore;
+use crate::accounts::session_store::DbSessionStore;
 use crate::challenges::{ChallengeService, api};
 use crate::mail::DevMailbox;
 use crate::web::csrf::{self, CsrfCookies};
@@ -22,7 +22,7 @@ use crate::web::{self as site, AppState, recovery};
 pub struct Site {
     pub state: web::Data<AppState>,
     pub dev_mailbox: Option<DevMailbox>,
-    pub sessions: SqliteSessionStore,
+    pub sessions: DbSessionStore,
     pub session_key: Key,
     pub secure_cookies: bool,
     pub throttle: web::Data<Throttle>,

@@ -19,7 +19,7 @@ use self::app_server::{Site, serve_api, serve_app};
 use self::server_keys::configured_or_stored;
 use crate::accounts::flows::{FlowParts, Flows};
 use crate::accounts::recovery::{Recovery, RecoveryParts};
-use crate::accounts::session_store::SqliteSessionStore;
+use crate::accounts::session_store::DbSessionStore;
 use crate::accounts::users::Users;
 use crate::challenges::ChallengeService;
 use crate::challenges::engine::Parts;
@@ -62,7 +62,7 @@ impl Application {
         let api = settings.challenge_api_addr.map(|addr| serve_api(addr, service.clone())).transpose()?;
         let outbox = Outbox::new(db.clone(), mailer.clone(), clock.clone());
         let state = app_state(&settings, &db, &clock, challenge_client(&settings, &service)?, mailer, outbox.clone())?;
-        let sessions = SqliteSessionStore::new(db.clone(), clock.clone());
+        let sessions = DbSessionStore::new(db.clone(), clock.clone());
         let throttle = throttle(settings.throttle_per_minute).behind(settings.trusted_proxies.clone());
         let background = vec![
             service.spawn_purge(PURGE_EVERY),
@@ -238,7 +238,7 @@ pub fn serves_dev_mailbox(settings: &Settings) -> bool {
 
 /// Removes expired sessions, WebAuthn ceremonies, development mail and sent notices.
 fn spawn_app_purge(
-    sessions: SqliteSessionStore,
+    sessions: DbSessionStore,
     ceremonies: Ceremonies,
     dev_mailbox: DevMailbox,
     outbox: Outbox,

@@ -1,7 +1,7 @@
 //! Server keys: from settings, or in development generated once and kept in the database so
 //! that codes and sessions survive a restart.
 
-use crate::db::Database;
+use crate::db::{Database, on_backend};
 use crate::domain::{SecretString, random_token};
 
 /// The configured key, or the one stored under `name`, made on first use.
@@ -16,13 +16,13 @@ pub async fn configured_or_stored(
     }
     let fresh = random_token(bytes);
     // Insert-or-keep in one statement, so two processes starting at once agree on one key.
-    let stored: String = sqlx::query_scalar(
-        "INSERT INTO server_keys (name, value) VALUES (?, ?)
-         ON CONFLICT (name) DO UPDATE SET value = value RETURNING value",
+    let stored: String = on_backend!(db.writer(), pool => sqlx::query_scalar(
+        "INSERT INTO server_keys (name, value) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET value = server_keys.value RETURNING value",
     )
     .bind(name)
     .bind(fresh)
-    .fetch_one(db.writer())
-    .await?;
+    .fetch_one(pool)
+    .await)?;
     Ok(stored)
 }

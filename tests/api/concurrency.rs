@@ -46,8 +46,7 @@ async fn wrong_codes_never_exceed_the_attempts(adapter: Adapter) {
 
     assert_eq!(count(&results, &Err(ClientError::InvalidChallengeCode)), 4, "{results:?}");
     assert_eq!(count(&results, &Err(ClientError::ChallengeAttemptsExceeded)), RACERS - 4, "{results:?}");
-    let failures: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM verification_failures").fetch_one(t.db.reader()).await.unwrap();
+    let failures = t.db.scalar("SELECT COUNT(*) FROM verification_failures").await.unwrap();
     assert_eq!(failures, 5, "only attempts that were counted are failures");
 }
 

@@ -55,7 +55,7 @@ async fn a_failed_delivery_leaves_no_challenge_behind() {
     let err = client.create(&req).await.unwrap_err();
 
     assert!(matches!(err, ClientError::Service(_)), "{err:?}");
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM challenges").fetch_one(t.db.reader()).await.unwrap();
+    let left = t.db.scalar("SELECT COUNT(*) FROM challenges").await.unwrap();
     assert_eq!(left, 0);
 }
 

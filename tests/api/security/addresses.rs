@@ -38,11 +38,8 @@ async fn a_unicode_lookalike_address_does_not_reach_the_account() {
 
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(app.mail_count("kate@corp.example"), mails_before, "no code to the real account");
-    let login_codes: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM challenges WHERE purpose = 'login' AND user_id IS NOT NULL")
-            .fetch_one(app.db.reader())
-            .await
-            .unwrap();
+    let login_codes =
+        app.db.scalar("SELECT COUNT(*) FROM challenges WHERE purpose = 'login' AND user_id IS NOT NULL").await.unwrap();
     assert_eq!(login_codes, 0, "no login challenge for the account was made");
 }
 

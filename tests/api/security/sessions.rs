@@ -2,6 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use mailbox::db::on_backend;
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 
@@ -113,7 +114,8 @@ async fn the_session_table_holds_no_usable_key() {
     let cookie = browser.session_cookie();
 
     let rows: Vec<(Vec<u8>, String)> =
-        sqlx::query_as("SELECT key_hash, state FROM sessions").fetch_all(app.db.reader()).await.unwrap();
+        on_backend!(app.db.reader(), pool => sqlx::query_as("SELECT key_hash, state FROM sessions").fetch_all(pool).await)
+            .unwrap();
 
     assert!(!rows.is_empty());
     for (key_hash, state) in &rows {

@@ -6,6 +6,7 @@
 //! credential, tell the authenticator which credential to use for a discoverable sign-in, and
 //! fill in the user handle a resident key would have returned (the account's UUID).
 
+use mailbox::db::on_backend;
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 use serde_json::{Value, json};
@@ -209,10 +210,11 @@ pub async fn finish_sign_in(browser: &Browser, assertion: &Value) -> Reply {
 
 /// The account's id: its WebAuthn user handle.
 pub async fn account_uuid(app: &TestApp, email: &str) -> Uuid {
-    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE email_key = ?")
+    let id: String =
+        on_backend!(app.db.reader(), pool => sqlx::query_scalar("SELECT id FROM users WHERE email_key = $1")
         .bind(email.to_lowercase())
-        .fetch_one(app.db.reader())
-        .await
+        .fetch_one(pool)
+        .await)
         .expect("the account");
     Uuid::parse_str(&id).expect("a UUID")
 }
@@ -248,12 +250,13 @@ impl PasskeyRow {
 }
 
 pub async fn passkey_row(app: &TestApp, credential_id: &[u8]) -> Option<PasskeyRow> {
-    let row: Option<(i64, String, String, Option<i64>, String)> =
-        sqlx::query_as("SELECT id, user_id, name, last_used_at, passkey FROM passkeys WHERE credential_id = ?")
-            .bind(credential_id)
-            .fetch_optional(app.db.reader())
-            .await
-            .expect("read passkeys");
+    let row: Option<(i64, String, String, Option<i64>, String)> = on_backend!(app.db.reader(), pool => sqlx::query_as(
+            "SELECT id, user_id, name, last_used_at, passkey FROM passkeys WHERE credential_id = $1",
+        )
+        .bind(credential_id)
+        .fetch_optional(pool)
+        .await)
+    .expect("read passkeys");
     row.map(|(id, user_id, name, last_used_at, passkey)| PasskeyRow {
         id,
         user_id,
@@ -264,7 +267,7 @@ pub async fn passkey_row(app: &TestApp, credential_id: &[u8]) -> Option<PasskeyR
 }
 
 pub async fn ceremony_count(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM ceremonies").fetch_one(app.db.reader()).await.expect("count ceremonies")
+    app.db.scalar("SELECT COUNT(*) FROM ceremonies").await.expect("count ceremonies")
 }
 
 /// The reauth page's email option, through to the code; returns where the code leads.

@@ -14,7 +14,7 @@ use super::smtp_server::SmtpServer;
 // ---------------------------------------------------------------------------------------------
 
 pub async fn count(db: &Database, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(db.reader()).await.unwrap()
+    db.scalar(sql).await.unwrap()
 }
 
 pub async fn challenges(db: &Database) -> i64 {

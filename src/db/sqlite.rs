@@ -1,4 +1,4 @@
-//! The SQLite database: one writer connection and a pool of readers over one file.
+//! SQLite: one writer connection and a pool of readers over one file.
 //!
 //! SQLite allows one writer at a time, and a deferred transaction that reads and then writes
 //! can fail with `SQLITE_BUSY` whatever the busy timeout, so every write goes through the single
@@ -33,13 +33,13 @@ type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Finish)> + Send>;
 
 #[derive(Clone, Debug)]
-pub struct Database {
+pub struct SqliteDatabase {
     reader: SqlitePool,
     writer: SqlitePool,
     batches: mpsc::Sender<Job>,
 }
 
-impl Database {
+impl SqliteDatabase {
     /// Opens (creating the file and its folder if missing) and migrates the database.
     pub async fn open(url: &str) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
@@ -62,7 +62,7 @@ impl Database {
             .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await
             .with_context(|| format!("could not open the database {url}"))?;
-        sqlx::migrate!().run(&writer).await.context("could not migrate the database")?;
+        sqlx::migrate!("migrations/sqlite").run(&writer).await.context("could not migrate the database")?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
             .connect_with(options.clone().read_only(true))
@@ -122,7 +122,7 @@ impl Database {
 }
 
 /// The writer task: takes whatever jobs are waiting (up to `MAX_BATCH`) and runs them in one
-/// `BEGIN IMMEDIATE` transaction, until every `Database` is dropped.
+/// `BEGIN IMMEDIATE` transaction, until every `SqliteDatabase` is dropped.
 async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
@@ -182,14 +182,14 @@ async fn run_checkpoints(checkpointer: SqlitePool) {
 mod tests {
     use super::*;
 
-    async fn scratch() -> (tempfile::TempDir, Database) {
+    async fn scratch() -> (tempfile::TempDir, SqliteDatabase) {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+        let db = SqliteDatabase::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
         sqlx::query("CREATE TABLE t (v INTEGER NOT NULL)").execute(db.writer()).await.unwrap();
         (dir, db)
     }
 
-    async fn values(db: &Database) -> Vec<i64> {
+    async fn values(db: &SqliteDatabase) -> Vec<i64> {
         sqlx::query_scalar("SELECT v FROM t ORDER BY v").fetch_all(db.reader()).await.unwrap()
     }
 
