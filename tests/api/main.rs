@@ -11,6 +11,7 @@ mod layering;
 mod logs;
 mod mail;
 mod passkeys;
+mod pg_cluster;
 mod security;
 mod service;
 mod support;

@@ -5,6 +5,7 @@ pub mod app;
 pub mod flows_harness;
 pub mod pages;
 pub mod passkey;
+pub mod postgres;
 pub mod security;
 pub mod smtp_server;
 
