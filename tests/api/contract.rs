@@ -1,5 +1,6 @@
-//! The contract of the challenge service, written once and run against both adapters: HTTP
-//! (the server on a loopback port) and in-process (the engine directly).
+//! The contract of the challenge service, written once and run against both adapters, HTTP
+//! (the server on a loopback port) and in-process (the engine directly), on both databases,
+//! SQLite and PostgreSQL.
 
 use std::time::Duration;
 
@@ -7,20 +8,36 @@ use mailbox::challenges::model::{ChallengeId, Code, Metadata, Secret, UserId};
 use mailbox::client::ClientError;
 use serde_json::json;
 
+use crate::support::postgres::Backend;
 use crate::support::{Adapter, START_MS, TestService, request};
 
-/// Runs each case once per adapter, as `case::http` and `case::in_process`.
+/// Runs each case once per adapter and database, as `case::http`, `case::in_process`,
+/// `case::http_postgres` and `case::in_process_postgres`. The PostgreSQL runs pass without
+/// running where PostgreSQL is not installed (and say so once); in CI they must run.
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {$(
         mod $case {
             use crate::support::Adapter;
+            use crate::support::postgres::{Backend, available};
             #[tokio::test]
             async fn http() {
-                super::$case(Adapter::Http).await;
+                super::$case(Adapter::Http, Backend::Sqlite).await;
             }
             #[tokio::test]
             async fn in_process() {
-                super::$case(Adapter::InProcess).await;
+                super::$case(Adapter::InProcess, Backend::Sqlite).await;
+            }
+            #[tokio::test]
+            async fn http_postgres() {
+                if available() {
+                    super::$case(Adapter::Http, Backend::Postgres).await;
+                }
+            }
+            #[tokio::test]
+            async fn in_process_postgres() {
+                if available() {
+                    super::$case(Adapter::InProcess, Backend::Postgres).await;
+                }
             }
         }
     )*};
@@ -45,8 +62,8 @@ contract!(
     purge_removes_old_challenges,
 );
 
-async fn create_returns_every_field(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn create_returns_every_field(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let client = t.client(adapter);
     let mut req = request("Jane.Doe@Example.com", "signup");
     req.user_id = Some(UserId::parse("user-1").unwrap());
@@ -72,8 +89,8 @@ async fn create_returns_every_field(adapter: Adapter) {
     assert!(!created.message.subject.contains(code));
 }
 
-async fn get_reads_a_pending_challenge(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn get_reads_a_pending_challenge(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let client = t.client(adapter);
     let created = client.create(&request("jane@example.com", "login")).await.unwrap();
 
@@ -82,8 +99,8 @@ async fn get_reads_a_pending_challenge(adapter: Adapter) {
     assert_eq!(read, created.challenge);
 }
 
-async fn right_code_verifies_once(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn right_code_verifies_once(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let client = t.client(adapter);
     let created = client.create(&request("jane@example.com", "login")).await.unwrap();
     let id = &created.challenge.challenge_id;
@@ -95,8 +112,8 @@ async fn right_code_verifies_once(adapter: Adapter) {
     assert_eq!(client.get(id).await, Err(ClientError::NotFound));
 }
 
-async fn wrong_secret_costs_no_attempt(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn wrong_secret_costs_no_attempt(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let client = t.client(adapter);
     let created = client.create(&request("jane@example.com", "login")).await.unwrap();
     let id = &created.challenge.challenge_id;
@@ -110,8 +127,8 @@ async fn wrong_secret_costs_no_attempt(adapter: Adapter) {
     assert!(client.verify(id, &created.secret, &created.code).await.is_ok());
 }
 
-async fn unknown_challenge(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn unknown_challenge(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let client = t.client(adapter);
     let id = ChallengeId::new("doesnotexist0000".into());
 
@@ -120,8 +137,8 @@ async fn unknown_challenge(adapter: Adapter) {
     assert_eq!(verify, Err(ClientError::InvalidChallenge));
 }
 
-async fn delete_is_idempotent(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn delete_is_idempotent(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let client = t.client(adapter);
     let created = client.create(&request("jane@example.com", "login")).await.unwrap();
     let id = &created.challenge.challenge_id;
@@ -134,8 +151,8 @@ async fn delete_is_idempotent(adapter: Adapter) {
     assert_eq!(client.verify(id, &created.secret, &created.code).await, Err(ClientError::InvalidChallenge));
 }
 
-async fn expiry(adapter: Adapter) {
-    let t = TestService::start(&[("CHALLENGE_TTL_SECONDS", "60")]).await;
+async fn expiry(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[("CHALLENGE_TTL_SECONDS", "60")]).await;
     let client = t.client(adapter);
     let early = client.create(&request("early@example.com", "login")).await.unwrap();
     let late = client.create(&request("late@example.com", "login")).await.unwrap();
@@ -151,8 +168,8 @@ async fn expiry(adapter: Adapter) {
     assert_eq!(client.get(id).await.unwrap(), late.challenge);
 }
 
-async fn attempts_run_out(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn attempts_run_out(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let client = t.client(adapter);
     let created = client.create(&request("jane@example.com", "login")).await.unwrap();
     let id = &created.challenge.challenge_id;
@@ -167,8 +184,8 @@ async fn attempts_run_out(adapter: Adapter) {
     assert_eq!(right, Err(ClientError::ChallengeAttemptsExceeded));
 }
 
-async fn invalidate_others_by_email(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn invalidate_others_by_email(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let client = t.client(adapter);
     let first = client.create(&request("jane@example.com", "login")).await.unwrap();
     let other_purpose = client.create(&request("jane@example.com", "signup")).await.unwrap();
@@ -184,8 +201,8 @@ async fn invalidate_others_by_email(adapter: Adapter) {
     }
 }
 
-async fn invalidate_others_by_user_id(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn invalidate_others_by_user_id(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let client = t.client(adapter);
     let with_user = |email: &str, user: &str| {
         let mut r = request(email, "email-change");
@@ -206,8 +223,8 @@ async fn invalidate_others_by_user_id(adapter: Adapter) {
     assert!(client.get(&newest.challenge.challenge_id).await.is_ok());
 }
 
-async fn invalidate_others_stays_in_its_tenancy(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn invalidate_others_stays_in_its_tenancy(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let other = t.service.tenancies().create().await.unwrap();
     let other_client = t.client_for(adapter, &other.tenancy_id, other.api_key.expose());
     let theirs = other_client.create(&request("jane@example.com", "login")).await.unwrap();
@@ -219,8 +236,8 @@ async fn invalidate_others_stays_in_its_tenancy(adapter: Adapter) {
     assert!(other_client.get(&theirs.challenge.challenge_id).await.is_ok());
 }
 
-async fn tenancies_are_isolated(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn tenancies_are_isolated(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let other = t.service.tenancies().create().await.unwrap();
     let other_client = t.client_for(adapter, &other.tenancy_id, other.api_key.expose());
     let client = t.client(adapter);
@@ -235,8 +252,8 @@ async fn tenancies_are_isolated(adapter: Adapter) {
     assert!(client.verify(id, &created.secret, &created.code).await.is_ok());
 }
 
-async fn wrong_api_key_is_forbidden(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn wrong_api_key_is_forbidden(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let created = t.client(adapter).create(&request("jane@example.com", "login")).await.unwrap();
     let id = &created.challenge.challenge_id;
     let other = t.service.tenancies().create().await.unwrap();
@@ -255,8 +272,8 @@ async fn wrong_api_key_is_forbidden(adapter: Adapter) {
     assert!(t.client(adapter).get(id).await.is_ok(), "a refused delete deleted nothing");
 }
 
-async fn create_rate_limit(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn create_rate_limit(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let client = t.client(adapter);
     for _ in 0..5 {
         client.create(&request("jane@example.com", "login")).await.unwrap();
@@ -279,8 +296,8 @@ async fn create_rate_limit(adapter: Adapter) {
     assert!(client.create(&request("jane@example.com", "login")).await.is_ok());
 }
 
-async fn failed_verification_rate_limit(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn failed_verification_rate_limit(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let client = t.client(adapter);
     let mut skipping = request("jane@example.com", "login");
     skipping.skip_rate_limit = true;
@@ -300,8 +317,8 @@ async fn failed_verification_rate_limit(adapter: Adapter) {
     assert!(client.create(&request("john@example.com", "login")).await.is_ok());
 }
 
-async fn purge_removes_old_challenges(adapter: Adapter) {
-    let t = TestService::start(&[]).await;
+async fn purge_removes_old_challenges(adapter: Adapter, backend: Backend) {
+    let t = TestService::start_on(backend, &[]).await;
     let client = t.client(adapter);
     let used = client.create(&request("used@example.com", "login")).await.unwrap();
     client.verify(&used.challenge.challenge_id, &used.secret, &used.code).await.unwrap();

@@ -22,6 +22,8 @@ use mailbox::settings::{DEV_API_KEY, DEV_TENANCY_ID, Settings};
 use mailbox::startup::Application;
 use reqwest::Url;
 
+use self::postgres::Backend;
+
 /// 2026-01-01T00:00:00Z; tests move time with `clock.advance`.
 pub const START_MS: i64 = 1_767_225_600_000;
 /// `START_MS` as the sample app writes times.
@@ -60,14 +62,22 @@ pub fn test_settings(dir: &tempfile::TempDir, overrides: &[(&str, &str)]) -> Set
 }
 
 impl TestService {
-    /// The service with a manual clock at `START_MS`.
+    /// The service on SQLite with a manual clock at `START_MS`.
     pub async fn start(overrides: &[(&str, &str)]) -> Self {
-        Self::start_with_clock(overrides, Clock::manual(START_MS)).await
+        Self::start_on(Backend::Sqlite, overrides).await
     }
 
-    pub async fn start_with_clock(overrides: &[(&str, &str)], clock: Clock) -> Self {
+    /// The service on a fresh database of `backend`; PostgreSQL must be [available](postgres::available).
+    pub async fn start_on(backend: Backend, overrides: &[(&str, &str)]) -> Self {
+        Self::build(backend, overrides, Clock::manual(START_MS)).await
+    }
+
+    async fn build(backend: Backend, overrides: &[(&str, &str)], clock: Clock) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let settings = test_settings(&dir, overrides);
+        let database_url = backend.database_url(&dir).await.expect("PostgreSQL is installed");
+        let mut all = vec![("DATABASE_URL", database_url.as_str())];
+        all.extend_from_slice(overrides);
+        let settings = test_settings(&dir, &all);
         let app = Application::build_with_clock(settings, clock.clone()).await.expect("app builds");
         let api_addr = app.api_addr().expect("API is served");
         let (service, db) = (app.service.clone(), app.db.clone());
