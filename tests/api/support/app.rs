@@ -10,6 +10,7 @@ use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{COOKIE, LOCATION};
 use reqwest::{StatusCode, Url};
 
+use super::postgres::Backend;
 use super::smtp_server::{ReceivedEmail, SmtpServer};
 use super::{START_MS, test_settings};
 
@@ -17,10 +18,14 @@ pub const MAIL_WAIT: Duration = Duration::from_secs(5);
 
 pub struct TestApp {
     pub base: String,
+    /// The challenge service's REST API of this instance, if it serves one.
+    pub api_base: Option<String>,
     pub clock: Clock,
     pub db: mailbox::db::Database,
-    pub smtp: SmtpServer,
-    _dir: tempfile::TempDir,
+    pub smtp: Arc<SmtpServer>,
+    /// The settings it was started with, for [`another_instance`](Self::another_instance).
+    env: Vec<(String, String)>,
+    _dir: Arc<tempfile::TempDir>,
 }
 
 /// A page as the browser received it.
@@ -55,15 +60,42 @@ impl TestApp {
         Self::spawn_with(smtp, &all).await
     }
 
-    pub async fn spawn_with(smtp: SmtpServer, overrides: &[(&str, &str)]) -> Self {
+    /// [`spawn`](Self::spawn) on a fresh database of `backend`; PostgreSQL must be
+    /// [available](super::postgres::available).
+    pub async fn spawn_on(backend: Backend, overrides: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let clock = Clock::manual(START_MS);
-        let settings = test_settings(&dir, overrides);
+        let database_url = backend.database_url(&dir).await.expect("PostgreSQL is installed");
+        let mut all = vec![("DATABASE_URL", database_url.as_str())];
+        all.extend_from_slice(overrides);
+        Self::spawn(&all).await
+    }
+
+    pub async fn spawn_with(smtp: SmtpServer, overrides: &[(&str, &str)]) -> Self {
+        let env = overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        Self::start(Arc::new(smtp), dir, Clock::manual(START_MS), env).await
+    }
+
+    /// A second instance of this app, as a load balancer would have beside it: the same
+    /// settings (database, keys, mail server) and clock, on ports of its own.
+    pub async fn another_instance(&self) -> Self {
+        Self::start(self.smtp.clone(), self._dir.clone(), self.clock.clone(), self.env.clone()).await
+    }
+
+    async fn start(
+        smtp: Arc<SmtpServer>,
+        dir: Arc<tempfile::TempDir>,
+        clock: Clock,
+        env: Vec<(String, String)>,
+    ) -> Self {
+        let overrides: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let settings = test_settings(&dir, &overrides);
         let app = Application::build_with_clock(settings, clock.clone()).await.expect("app builds");
         let base = format!("http://{}", app.app_addr());
+        let api_base = app.api_addr().map(|addr| format!("http://{addr}"));
         let db = app.db.clone();
         app.spawn();
-        Self { base, clock, db, smtp, _dir: dir }
+        Self { base, api_base, clock, db, smtp, env, _dir: dir }
     }
 
     pub fn browser(&self) -> Browser {
