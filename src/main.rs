@@ -74,12 +74,12 @@ fn dev_mailbox_line(settings: &Settings) -> Option<String> {
 
 /// The tenancy commands open only the database, so they work beside a running server.
 async fn tenancy(settings: Settings, rotate: Option<&str>) -> anyhow::Result<()> {
-    let db = Database::open(&settings.database_url).await?;
+    let db = Database::open(settings.database_url.expose()).await?;
     let tenancies = Tenancies::new(db, Clock::System);
     let issued = match rotate {
         None => tenancies.create().await?,
         Some(id) => match tenancies.rotate_key(id).await {
-            Err(ChallengeError::NotFound) => anyhow::bail!("no tenancy {id:?} in {}", settings.database_url),
+            Err(ChallengeError::NotFound) => anyhow::bail!("no tenancy {id:?} in the database of DATABASE_URL"),
             other => other?,
         },
     };

@@ -30,7 +30,8 @@ pub struct Settings {
     pub app_base_url: Url,
     /// `None`: the REST API is not served.
     pub challenge_api_addr: Option<SocketAddr>,
-    pub database_url: String,
+    /// May hold a database password.
+    pub database_url: SecretString,
     /// `None`: the app uses the embedded service in-process.
     pub passlock_endpoint: Option<Url>,
     pub tenancy_id: String,
@@ -117,12 +118,34 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
 /// Production API keys are long random strings; `tenancy create` makes 46 characters.
 const MIN_API_KEY_LEN: usize = 32;
 
-/// Whether mail to this server is encrypted: `smtps://`, `?tls=required`, or a server on this
-/// machine, where nothing crosses a network.
-fn smtp_uses_tls(url: &Url) -> bool {
+/// Whether the server of `url` is this machine (no host means a local socket), where nothing
+/// crosses a network.
+fn is_local(url: &Url) -> bool {
     let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-    let loopback = host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    url.scheme() == "smtps" || url.query_pairs().any(|(k, v)| k == "tls" && v == "required") || loopback
+    host.is_empty() || host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether mail to this server is encrypted: `smtps://`, `?tls=required`, or a local server.
+fn smtp_uses_tls(url: &Url) -> bool {
+    url.scheme() == "smtps" || url.query_pairs().any(|(k, v)| k == "tls" && v == "required") || is_local(url)
+}
+
+/// Whether the connections to this PostgreSQL server are encrypted with no way back to plain
+/// text (`sslmode=require` or stricter; the default, `prefer`, falls back to plain text when
+/// told to), or the server is local.
+fn postgres_uses_tls(url: &Url) -> bool {
+    let required = |mode: &str| ["require", "verify-ca", "verify-full"].contains(&mode);
+    url.query_pairs().any(|(k, v)| k == "sslmode" && required(&v)) || is_local(url)
+}
+
+/// The `DATABASE_URL`, which is never repeated in a message: it may hold a password.
+fn database_url(r: &mut Reader<impl Fn(&str) -> Option<String>>) -> Option<SecretString> {
+    let value = r.raw("DATABASE_URL").unwrap_or_else(|| "sqlite://data/app.db".to_owned());
+    if !db::is_supported_url(value.trim()) {
+        r.problems.push(format!("DATABASE_URL is not valid: expected {}", db::URL_FORMS));
+        return None;
+    }
+    Some(SecretString::new(value.trim()))
 }
 
 fn socket_addr(value: &str) -> Option<SocketAddr> {
@@ -162,9 +185,7 @@ impl Settings {
                 .parse("CHALLENGE_API_ADDR", "127.0.0.1:8787", "host:port, or empty to not serve the API", socket_addr)
                 .map(Some),
         };
-        let database_url = r.parse("DATABASE_URL", "sqlite://data/app.db", db::URL_FORMS, |v| {
-            db::is_supported_url(v).then(|| v.to_owned())
-        });
+        let database_url = database_url(&mut r);
         let passlock_endpoint = match r.raw("PASSLOCK_ENDPOINT") {
             None => Some(None),
             Some(v) => {
@@ -236,6 +257,15 @@ impl Settings {
                         .to_owned(),
                 );
             }
+            if let Some(url) = database_url.as_ref().and_then(|v| Url::parse(v.expose()).ok())
+                && url.scheme().starts_with("postgres")
+                && !postgres_uses_tls(&url)
+            {
+                r.problems.push(
+                    "DATABASE_URL must use TLS in production to a PostgreSQL server on another host: add ?sslmode=verify-full (or sslmode=require)"
+                        .to_owned(),
+                );
+            }
         }
         if !r.problems.is_empty() {
             return Err(SettingsError(r.problems));
@@ -291,7 +321,7 @@ mod tests {
         assert_eq!(s.env, AppEnv::Development);
         assert_eq!(s.app_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(s.challenge_api_addr.unwrap().to_string(), "127.0.0.1:8787");
-        assert_eq!(s.database_url, "sqlite://data/app.db");
+        assert_eq!(s.database_url.expose(), "sqlite://data/app.db");
         assert!(s.passlock_endpoint.is_none() && s.smtp_url.is_none());
         assert_eq!(s.policy.ttl, Duration::from_secs(600));
         assert_eq!((s.policy.max_attempts, s.policy.create_limit), (5, 5));
@@ -383,6 +413,30 @@ mod tests {
     }
 
     #[test]
+    fn plain_text_postgres_to_another_host_is_refused_in_production() {
+        let err = production(&[("DATABASE_URL", "postgres://app:pw@db.example.com/app")]).unwrap_err().to_string();
+        assert!(err.contains("DATABASE_URL") && err.contains("sslmode"), "{err}");
+        assert!(!err.contains("pw@"), "the password is not repeated: {err}");
+        for safe in [
+            "postgres://app:pw@db.example.com/app?sslmode=verify-full",
+            "postgresql://app:pw@db.example.com/app?sslmode=require",
+            "postgres://app:pw@127.0.0.1:5432/app",
+            "postgres://app:pw@localhost/app",
+        ] {
+            assert!(production(&[("DATABASE_URL", safe)]).is_ok(), "{safe} was refused");
+        }
+        let dev = settings(&[("DATABASE_URL", "postgres://app:pw@db.example.com/app")]);
+        assert!(dev.is_ok(), "development may use plain text");
+    }
+
+    #[test]
+    fn an_unknown_database_is_refused_without_repeating_its_url() {
+        let err = settings(&[("DATABASE_URL", "mysql://app:hunter2@db/app")]).unwrap_err().to_string();
+        assert!(err.contains("DATABASE_URL is not valid"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
     fn short_keys_are_refused() {
         let err = settings(&[("SESSION_KEY", "short")]).unwrap_err().to_string();
         assert!(err.contains("SESSION_KEY is too short"), "{err}");
@@ -390,7 +444,11 @@ mod tests {
 
     #[test]
     fn secrets_do_not_print() {
-        let s = settings(&[("SMTP_URL", "smtps://user:hunter2@mail.example.com")]).unwrap();
+        let s = settings(&[
+            ("SMTP_URL", "smtps://user:hunter2@mail.example.com"),
+            ("DATABASE_URL", "postgres://app:hunter2@127.0.0.1/app"),
+        ])
+        .unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
     }
 }

@@ -56,7 +56,7 @@ impl Application {
 
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         tls::install_ring_provider();
-        let db = Database::open(&settings.database_url).await?;
+        let db = Database::open(settings.database_url.expose()).await?;
         let mailer = mailer(&settings, &db, &clock)?;
         let service = challenge_service(&settings, &db, &clock, mailer.clone()).await?;
         let api = settings.challenge_api_addr.map(|addr| serve_api(addr, service.clone())).transpose()?;

@@ -68,7 +68,7 @@ async fn rotating_an_unknown_tenancy_fails_with_a_message() {
     let (ok, _, stderr) = run(&["tenancy", "rotate-key", "tn_nope"], &database_url, folder.path());
 
     assert!(!ok);
-    assert!(stderr.contains("no tenancy \"tn_nope\" in sqlite://"), "{stderr}");
+    assert!(stderr.contains("no tenancy \"tn_nope\" in the database of DATABASE_URL"), "{stderr}");
 }
 
 #[tokio::test]
