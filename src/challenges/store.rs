@@ -259,7 +259,7 @@ pub struct PurgeBefore {
 }
 
 /// A key of PostgreSQL's advisory locks that only the purge takes.
-const PURGE_LOCK: i64 = 0x6d61_696c_626f_7801;
+pub const PURGE_LOCK: i64 = 0x6d61_696c_626f_7801;
 
 /// Removes expired and consumed challenges past retention and rate-limit events past their
 /// windows. Returns how many challenges went. On PostgreSQL one instance purges at a time: an

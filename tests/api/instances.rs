@@ -1,14 +1,22 @@
 //! Two instances of the app on one PostgreSQL database, as behind a load balancer: what one
 //! SQLite process guarantees holds across them. Requests alternate between the instances.
 
+use std::time::Duration;
+
 use futures_util::future::join_all;
+use mailbox::challenges::store::PURGE_LOCK;
+use mailbox::db::{Database, Dialect};
 use mailbox::settings::{DEV_API_KEY, DEV_TENANCY_ID};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::support::app::TestApp;
-use crate::support::passkey::{Choices, Passkey, account_handle, finish_registration, recover, registration_options};
-use crate::support::postgres::{Backend, available};
+use crate::support::passkey::{
+    Choices, Passkey, account_handle, authentication_options, finish_registration, finish_sign_in, recover,
+    registration_options,
+};
+use crate::support::postgres::{Backend, available, fresh_database};
+use crate::support::{Adapter, TestService, request};
 
 /// Shared by both instances, as the README tells operators to do.
 const SESSION_KEY: &str = "instances-session-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789";
@@ -130,10 +138,10 @@ async fn a_passkey_ceremony_started_on_one_instance_finishes_on_the_other() {
 
     let handle = account_handle(&a, email).await;
     let mut signing_in = b.browser();
-    let options = crate::support::passkey::authentication_options(&signing_in).await;
+    let options = authentication_options(&signing_in).await;
     signing_in.base = a.base.clone();
     let assertion = passkey.assert(&options.body, &handle);
-    let signed_in = crate::support::passkey::finish_sign_in(&signing_in, &assertion).await;
+    let signed_in = finish_sign_in(&signing_in, &assertion).await;
     assert_eq!(signed_in.redirect(), Some("/account"), "{}", signed_in.text);
 }
 
@@ -157,4 +165,44 @@ async fn notices_are_sent_once_with_the_outbox_workers_of_both_instances_running
         // The sign-up code, then exactly one notice of the change.
         assert_eq!(notices, 2, "{old} received the notice once");
     }
+}
+
+#[tokio::test]
+async fn instances_starting_at_the_same_moment_migrate_the_database_once() {
+    let Some(url) = fresh_database().await else { return };
+
+    let opened = join_all((0..4).map(|_| Database::open(&url))).await;
+
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres")).unwrap().count();
+    for db in opened {
+        let db = db.expect("every instance starts");
+        let applied = db.scalar("SELECT COUNT(*) FROM _sqlx_migrations").await.unwrap();
+        assert_eq!(applied, i64::try_from(migrations).unwrap(), "each migration ran once");
+    }
+}
+
+#[tokio::test]
+async fn while_one_instance_purges_the_others_leave_the_purge_to_it() {
+    if !available() {
+        return;
+    }
+    let t = TestService::start_on(Backend::Postgres, &[]).await;
+    let client = t.client(Adapter::InProcess);
+    for i in 0..10 {
+        client.create(&request(&format!("old{i}@example.com"), "login")).await.unwrap();
+    }
+    // Past the ten minutes of each code and the day they are kept after.
+    t.clock.advance(Duration::from_secs(24 * 3600 + 601));
+
+    let mut purging_elsewhere = t.db.begin_write().await.unwrap();
+    let Dialect::Postgres(conn) = purging_elsewhere.conn() else { unreachable!("a PostgreSQL database") };
+    let held: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)").bind(PURGE_LOCK).fetch_one(conn).await.unwrap();
+    assert!(held);
+    assert_eq!(t.service.purge().await.unwrap(), 0, "another instance is purging");
+    assert_eq!(t.db.scalar("SELECT COUNT(*) FROM challenges").await.unwrap(), 10);
+
+    drop(purging_elsewhere);
+
+    assert_eq!(t.service.purge().await.unwrap(), 10, "the purge is free again");
 }
