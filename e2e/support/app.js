@@ -1,12 +1,14 @@
 // Starts the sample app for a test file and reads the codes it mails to the development mailbox.
 
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
 const e2eDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -49,15 +51,79 @@ const INHERITED_SETTINGS = [
 ];
 
 /**
- * Starts the app on a free port with a fresh database in a temporary folder and waits until
- * `GET /` answers. `extraEnv` overrides any setting. Call `stop()` when done.
+ * The PostgreSQL server the apps run on: `E2E_DATABASE_URL`, a `postgres://` URL of a role that
+ * may create databases (the database it names is only connected to, to create and drop others).
+ * Unset or empty, each app gets a SQLite file instead.
+ */
+export function postgresServer() {
+  const url = process.env.E2E_DATABASE_URL;
+  if (!url) return null;
+  if (!/^postgres(?:ql)?:\/\//.test(url)) {
+    throw new Error(`E2E_DATABASE_URL must be a postgres:// URL of a server, not "${url}"`);
+  }
+  return url;
+}
+
+/** The database the apps run on, for test names: `SQLite` or `PostgreSQL`. */
+export function databaseBackend() {
+  return postgresServer() ? "PostgreSQL" : "SQLite";
+}
+
+const run = promisify(execFile);
+let databasesCreated = 0;
+
+/** Runs one of PostgreSQL's client programs (`PG_BIN`'s, else the one on the PATH). */
+async function pgClient(program, args) {
+  const path = process.env.PG_BIN ? join(process.env.PG_BIN, program) : program;
+  try {
+    await run(path, args, { timeout: 30_000 });
+  } catch (error) {
+    const why = error.code === "ENOENT" ? `${path} not found (install postgresql-client, or set PG_BIN)` : error.message;
+    throw new Error(`${program} ${args.at(-1)} failed: ${why}`);
+  }
+}
+
+/**
+ * A new, empty database on `server`, named after this process so that runs sharing a server
+ * never meet: `{ url, drop() }`.
+ */
+async function freshPostgresDatabase(server) {
+  databasesCreated += 1;
+  const name = `e2e_${process.pid}_${databasesCreated}_${randomBytes(3).toString("hex")}`;
+  await pgClient("createdb", ["--maintenance-db", server, name]);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    // The app is stopped by then; `--force` ends any connection it left behind.
+    drop: () => pgClient("dropdb", ["--force", "--if-exists", "--maintenance-db", server, name]).catch(() => {}),
+  };
+}
+
+/**
+ * Starts the app on a free port with a fresh database and waits until `GET /` answers. The
+ * database is a SQLite file in a temporary folder, or with `E2E_DATABASE_URL` a new database on
+ * that PostgreSQL server, dropped again by `stop()`. `extraEnv` overrides any setting. Call
+ * `stop()` when done.
  */
 export async function startApp(extraEnv = {}) {
   const bin = appBinary();
   if (!existsSync(bin)) {
     throw new Error(`no app binary at ${bin}: run \`cargo build --release\` first, or set APP_BIN`);
   }
+  const server = "DATABASE_URL" in extraEnv ? null : postgresServer();
   const dir = await mkdtemp(join(tmpdir(), "e2e-"));
+  let database = null;
+  try {
+    if (server) database = await freshPostgresDatabase(server);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const cleanUp = async () => {
+    await rm(dir, { recursive: true, force: true });
+    await database?.drop();
+  };
   const port = await freePort();
   const baseUrl = `http://localhost:${port}`;
 
@@ -68,7 +134,7 @@ export async function startApp(extraEnv = {}) {
     APP_ADDR: `127.0.0.1:${port}`,
     APP_BASE_URL: baseUrl,
     CHALLENGE_API_ADDR: "",
-    DATABASE_URL: `sqlite://${join(dir, "app.db")}`,
+    DATABASE_URL: database ? database.url : `sqlite://${join(dir, "app.db")}`,
     APP_THROTTLE_PER_MINUTE: "1000",
     RUST_LOG: process.env.RUST_LOG ?? "warn",
     ...extraEnv,
@@ -101,14 +167,14 @@ export async function startApp(extraEnv = {}) {
         await exited;
         clearTimeout(timer);
       }
-      await rm(dir, { recursive: true, force: true });
+      await cleanUp();
     },
   };
 
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (exit !== null) {
-      await rm(dir, { recursive: true, force: true });
+      await cleanUp();
       throw new Error(`the app exited (${exit.code ?? exit.signal}) before answering:\n${output}`);
     }
     try {

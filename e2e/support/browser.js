@@ -5,7 +5,16 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
-export const screenshotDir = resolve(dirname(fileURLToPath(import.meta.url)), "../screenshots");
+import { postgresServer } from "./app.js";
+
+/**
+ * `screenshots/`, or `screenshots/postgres/` when the apps run on PostgreSQL
+ * (`E2E_DATABASE_URL`), so that a run on each database keeps its own shots.
+ */
+export const screenshotDir = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  postgresServer() ? "../screenshots/postgres" : "../screenshots",
+);
 
 /** Headless Chromium from `CHROMIUM_PATH`, default Debian's `/usr/bin/chromium`. */
 export function launchBrowser() {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
 
-import { codeFor, latestMessage, startApp } from "../support/app.js";
+import { codeFor, databaseBackend, latestMessage, startApp } from "../support/app.js";
 import { journey } from "../support/steps.js";
 import { launchBrowser, newPage, shot } from "../support/browser.js";
 import { pageHelpers } from "../support/page.js";
@@ -32,7 +32,7 @@ async function assertCodePage(heading, masked) {
 
 const { step, failed } = journey((name) => shot(page, name));
 
-describe("email-code flows", () => {
+describe(`email-code flows (${databaseBackend()})`, () => {
   before(async () => {
     app = await startApp();
     browser = await launchBrowser();

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
 
-import { codeFor, latestMessage, startApp } from "../support/app.js";
+import { codeFor, databaseBackend, latestMessage, startApp } from "../support/app.js";
 import { journey } from "../support/steps.js";
 import { launchBrowser, newPage, screenshotSeries } from "../support/browser.js";
 import { pageHelpers } from "../support/page.js";
@@ -116,7 +116,7 @@ function appTimesBetween(from, to) {
 
 const { step, failed } = journey((name) => shot(page, name));
 
-describe("passkey flows", () => {
+describe(`passkey flows (${databaseBackend()})`, () => {
   before(async () => {
     app = await startApp();
     browser = await launchBrowser();
