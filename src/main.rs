@@ -46,6 +46,7 @@ async fn main() -> ExitCode {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let base_url = settings.app_base_url.clone();
+    let database = mailbox::db::describe(settings.database_url.expose());
     let dev_mailbox = dev_mailbox_line(&settings);
     let app = Application::build(settings).await?;
     println!("App:           {base_url} (listening on http://{})", app.app_addr());
@@ -56,6 +57,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     if let Some(line) = dev_mailbox {
         println!("Dev mailbox:   {line}");
     }
+    println!("Database:      {database}");
     app.run_until_stopped().await
 }
 

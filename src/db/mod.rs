@@ -99,6 +99,21 @@ pub fn is_supported_url(url: &str) -> bool {
     ["sqlite:", "postgres://", "postgresql://"].iter().any(|scheme| url.starts_with(scheme))
 }
 
+/// Which database `url` names, for a person to read: the SQLite file, or the PostgreSQL server
+/// and database, never a password.
+pub fn describe(url: &str) -> String {
+    if url.starts_with("sqlite:") {
+        return format!("SQLite {}", url.trim_start_matches("sqlite:").trim_start_matches("//"));
+    }
+    match url.parse::<sqlx::postgres::PgConnectOptions>() {
+        Ok(options) => {
+            let database = options.get_database().unwrap_or("(the user's database)");
+            format!("PostgreSQL {}:{}/{database}", options.get_host(), options.get_port())
+        }
+        Err(_) => "an unreadable DATABASE_URL".to_owned(),
+    }
+}
+
 impl Database {
     /// Opens and migrates the database `url` names: SQLite (creating the file and its folder if
     /// missing) or PostgreSQL.
@@ -164,5 +179,17 @@ impl Database {
     /// and tests.
     pub async fn scalar(&self, sql: &str) -> sqlx::Result<i64> {
         on_backend!(self.reader(), pool => sqlx::query_scalar(sql).fetch_one(pool).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[test]
+    fn a_description_names_the_database_and_never_the_password() {
+        assert_eq!(describe("sqlite://data/app.db"), "SQLite data/app.db");
+        assert_eq!(describe("postgres://app:hunter2@db.example.com:5433/mail"), "PostgreSQL db.example.com:5433/mail");
+        assert!(!describe("postgresql://app:hunter2@db.example.com/mail?sslmode=require").contains("hunter2"));
     }
 }
