@@ -1,6 +1,7 @@
 //! What the server writes to its log. The real binary runs at `RUST_LOG=trace`, the most it can
 //! say, through a sign-up, a sign-out, a login and a create and verify over the REST API; its
-//! output must hold none of the codes, secrets, API key, session cookies or addresses it saw.
+//! output must hold none of the codes, secrets, API key, session cookies or addresses it saw,
+//! nor the password of its database.
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
@@ -13,10 +14,14 @@ use serde_json::{Value, json};
 use crate::service::log_leak::{CODE, SECRET, misbehaving_api};
 use crate::support::TEST_HASH_KEY;
 use crate::support::app::{Browser, MAIL_WAIT, find_code, plain_client};
+use crate::support::postgres::fresh_database;
 use crate::support::smtp_server::SmtpServer;
 
 const API_KEY: &str = "log-test-api-key-0123456789abcdefghijklmnop";
 const TENANCY: &str = "log-test-tenancy";
+/// The test server trusts its clients, so a password in the URL is sent nowhere; it must not be
+/// printed either.
+const DATABASE_PASSWORD: &str = "log-test-database-password";
 
 /// The binary, its output as it arrives, and the addresses it printed.
 struct Server {
@@ -141,9 +146,27 @@ async fn code_after(smtp: &SmtpServer, to: &str, seen: usize) -> String {
 
 #[tokio::test]
 async fn logs_of_a_full_sign_up_and_login_hold_no_code_secret_key_session_or_address() {
+    let log = full_sign_up_and_login(&[]).await;
+    assert!(log.contains("Database:      SQLite"), "{log}");
+}
+
+#[tokio::test]
+async fn logs_on_postgres_hold_none_of_these_nor_the_database_password() {
+    let Some(url) = fresh_database().await else { return };
+    let url = url.replacen("postgres@", &format!("postgres:{DATABASE_PASSWORD}@"), 1);
+
+    let log = full_sign_up_and_login(&[("DATABASE_URL", &url)]).await;
+
+    assert!(log.contains("Database:      PostgreSQL 127.0.0.1:"), "{log}");
+    assert!(!log.contains(DATABASE_PASSWORD), "the database password is in the log");
+}
+
+/// Signs up, out and in, and makes and verifies a challenge over the REST API; checks that the
+/// server's log kept every secret it saw, and returns the log.
+async fn full_sign_up_and_login(settings: &[(&str, &str)]) -> String {
     // Arrange
     let smtp = SmtpServer::start().await;
-    let server = Server::start(&smtp, &[]);
+    let server = Server::start(&smtp, settings);
     let email = "log.person@example.com";
     let browser = Browser::new(&server.app);
 
@@ -206,6 +229,7 @@ async fn logs_of_a_full_sign_up_and_login_hold_no_code_secret_key_session_or_add
     {
         assert!(!has_number(&log, code), "{what} {code} is in the log");
     }
+    log
 }
 
 #[tokio::test]
