@@ -13,17 +13,27 @@
 //! - `create (direct)`: the same database writes as `create` through `ChallengeService::issue` without
 //!   HTTP, the ceiling that the database writes allow.
 //!
-//! It prints a markdown table (requests, req/s, p50, p99, max latency, errors), the ratio of
-//! `create` to its ceiling and the machine. Any unexpected answer is an error, reported loudly,
-//! and makes the bench exit with a failure status.
+//! With `--database postgres://…` it then runs the same scenarios twice more on that PostgreSQL
+//! database: with one instance (one `Application`), and with two (two `Application`s on the same
+//! database and `CHALLENGE_HASH_KEY`, each serving its own REST API port). Request number n of a
+//! scenario goes to instance n % 2, so the load alternates strictly between the two; `create
+//! (direct)` alternates between their engines the same way. Each PostgreSQL setup starts on
+//! empty tables: the bench drops and recreates the schema `public` of that database first,
+//! wiping it. Instances of an earlier setup stay up, idle, until the bench exits.
+//!
+//! It prints a markdown table (requests, req/s, p50, p99, max latency, errors) whose scenario
+//! label names the setup (`create, SQLite`, `get, PostgreSQL×2`, …), the ratio of `create` to its
+//! ceiling per setup, the ratio of each PostgreSQL figure to SQLite's of the same run, and the
+//! machine. Any unexpected answer is an error, reported loudly, and makes the bench exit with a
+//! failure status.
 //!
 //! Run it with:
 //!
 //! ```text
-//! cargo run --release --bin bench [-- --seconds N --connections C]
+//! cargo run --release --bin bench [-- --seconds N --connections C --database postgres://…]
 //! ```
 //!
-//! Defaults: 10 seconds per scenario, 32 connections.
+//! Defaults: 10 seconds per scenario, 32 connections, SQLite only.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -42,13 +52,19 @@ use mailbox::settings::{DEV_API_KEY, DEV_TENANCY_ID, Settings};
 use mailbox::startup::Application;
 use reqwest::StatusCode;
 use serde_json::json;
+use sqlx::Connection;
 use tokio::task::JoinSet;
 
-const USAGE: &str = "usage: bench [--seconds N] [--connections C]
+const USAGE: &str = "usage: bench [--seconds N] [--connections C] [--database postgres://…]
   --seconds N       how long each scenario runs (default 10)
-  --connections C   concurrent requests in flight (default 32)";
+  --connections C   concurrent requests in flight (default 32)
+  --database URL    also measure on this PostgreSQL database (postgres://…), with one instance
+                    and with two, requests alternating between them. This WIPES the database:
+                    its schema public is dropped and recreated before each, so give the bench
+                    a database of its own";
 
-/// Fixed, so runs are comparable; this database is thrown away at the end.
+/// Fixed, so runs are comparable, and shared by the instances of a setup; every database the
+/// bench uses is thrown away.
 const HASH_KEY: &str = "bench-hash-key-0123456789-abcdefghijklmn";
 /// Challenges that the `get` scenario reads round-robin.
 const GET_POOL: usize = 1_000;
@@ -57,27 +73,44 @@ const VERIFY_PER_SECOND: usize = 10_000;
 /// The purpose of every challenge the bench makes.
 const PURPOSE: &str = "login";
 
-#[derive(Debug, Clone, Copy)]
+/// The label of the setup every run measures, beside which the PostgreSQL ones are given.
+const SQLITE: &str = "SQLite";
+
+#[derive(Debug, Clone)]
 struct Options {
     duration: Duration,
     connections: usize,
+    /// The PostgreSQL database to measure (and wipe), if any.
+    database: Option<String>,
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 fn parse_options() -> anyhow::Result<Options> {
-    let mut options = Options { duration: Duration::from_secs(10), connections: 32 };
+    let mut options = Options { duration: Duration::from_secs(10), connections: 32, database: None };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = |name: &str| -> anyhow::Result<u64> {
-            let raw = args.next().with_context(|| format!("{name} needs a value\n{USAGE}"))?;
+        let mut value = |name: &str| args.next().with_context(|| format!("{name} needs a value\n{USAGE}"));
+        let number = |name: &str, raw: String| -> anyhow::Result<u64> {
             match raw.parse::<u64>() {
                 Ok(n) if n >= 1 => Ok(n),
                 _ => bail!("{name} {raw:?} is not a whole number of at least 1\n{USAGE}"),
             }
         };
         match arg.as_str() {
-            "--seconds" => options.duration = Duration::from_secs(value("--seconds")?),
+            "--seconds" => options.duration = Duration::from_secs(number("--seconds", value("--seconds")?)?),
             "--connections" => {
-                options.connections = usize::try_from(value("--connections")?).context("--connections is too large")?;
+                let connections = number("--connections", value("--connections")?)?;
+                options.connections = usize::try_from(connections).context("--connections is too large")?;
+            }
+            "--database" => {
+                let url = value("--database")?;
+                if !is_postgres(&url) {
+                    bail!("--database takes a PostgreSQL URL such as postgres://user@host/bench\n{USAGE}");
+                }
+                options.database = Some(url);
             }
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -101,7 +134,9 @@ enum Outcome {
 
 /// What one scenario measured.
 struct Report {
-    name: &'static str,
+    scenario: &'static str,
+    /// The backend and instances it ran on, such as `PostgreSQL×2`.
+    setup: String,
     /// Latency of every answered request, sorted, in microseconds.
     latencies: Vec<u32>,
     elapsed: Duration,
@@ -112,6 +147,10 @@ struct Report {
 }
 
 impl Report {
+    fn label(&self) -> String {
+        format!("{}, {}", self.scenario, self.setup)
+    }
+
     fn requests(&self) -> usize {
         self.latencies.len()
     }
@@ -146,7 +185,7 @@ struct TaskRecord {
 /// Runs `make_request` from `connections` concurrent tasks until `duration` has passed or the
 /// scenario runs out of work. Each call gets a sequence number unique within the scenario.
 async fn run_load<F, Fut>(
-    name: &'static str,
+    (scenario, setup): (&'static str, &str),
     duration: Duration,
     connections: usize,
     make_request: F,
@@ -184,10 +223,16 @@ where
             record
         });
     }
-    let mut report =
-        Report { name, latencies: Vec::new(), elapsed: Duration::ZERO, errors: BTreeMap::new(), exhausted: false };
+    let mut report = Report {
+        scenario,
+        setup: setup.to_owned(),
+        latencies: Vec::new(),
+        elapsed: Duration::ZERO,
+        errors: BTreeMap::new(),
+        exhausted: false,
+    };
     while let Some(joined) = tasks.join_next().await {
-        let record = joined.with_context(|| format!("a load task of {name} panicked"))?;
+        let record = joined.with_context(|| format!("a load task of {} panicked", report.label()))?;
         report.latencies.extend(record.latencies);
         for (what, count) in record.errors {
             *report.errors.entry(what).or_default() += count;
@@ -199,13 +244,53 @@ where
     Ok(report)
 }
 
-/// What every scenario needs: the running API, the engine behind it and an HTTP client.
+/// What a setup runs on: a backend and how many instances serve it.
+struct Setup {
+    label: String,
+    database_url: String,
+    instances: usize,
+}
+
+/// SQLite in `scratch`, then, with `--database`, PostgreSQL with one instance and with two.
+fn setups(options: &Options, scratch: &ScratchDir) -> Vec<Setup> {
+    let sqlite = format!("sqlite://{}", scratch.0.join("bench.db").display());
+    let mut setups = vec![Setup { label: SQLITE.to_owned(), database_url: sqlite, instances: 1 }];
+    if let Some(url) = &options.database {
+        setups.extend((1..=2).map(|instances| Setup {
+            label: format!("PostgreSQL×{instances}"),
+            database_url: url.clone(),
+            instances,
+        }));
+    }
+    setups
+}
+
+/// Drops and recreates the schema `public` of the PostgreSQL database `url`, with every table
+/// in it, so that the instances built next start on empty tables.
+async fn wipe(url: &str) -> anyhow::Result<()> {
+    let mut conn = sqlx::PgConnection::connect(url).await.context("could not connect to the --database")?;
+    sqlx::raw_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        .execute(&mut conn)
+        .await
+        .context("could not wipe the --database")?;
+    Ok(conn.close().await?)
+}
+
+/// The item of `items` that request `n` goes to: round-robin.
+fn round_robin<T>(items: &[T], n: u64) -> &T {
+    &items[(n % items.len() as u64) as usize]
+}
+
+/// What every scenario needs: the running instances, their engines and an HTTP client.
 struct Bench {
     options: Options,
+    setup: String,
     http: reqwest::Client,
-    /// `http://127.0.0.1:PORT/{tenancy}/challenges`.
-    challenges_url: String,
-    service: ChallengeService,
+    /// Each instance's `http://127.0.0.1:PORT/{tenancy}/challenges`; request n goes to instance
+    /// n % count.
+    challenges_urls: Arc<[String]>,
+    /// Each instance's engine, in the same order.
+    services: Arc<[ChallengeService]>,
     tenancy: AuthorizedTenancy,
 }
 
@@ -217,10 +302,14 @@ struct Prepared {
 }
 
 impl Bench {
-    async fn start(database_dir: &std::path::Path, options: Options) -> anyhow::Result<Self> {
-        let database_url = format!("sqlite://{}", database_dir.join("bench.db").display());
+    /// Builds and serves the setup's instances, on the same database and settings; a PostgreSQL
+    /// database is wiped first.
+    async fn start(setup: &Setup, options: &Options) -> anyhow::Result<Self> {
+        if is_postgres(&setup.database_url) {
+            wipe(&setup.database_url).await?;
+        }
         let env = [
-            ("DATABASE_URL", database_url.as_str()),
+            ("DATABASE_URL", setup.database_url.as_str()),
             ("CHALLENGE_API_ADDR", "127.0.0.1:0"),
             ("APP_ADDR", "127.0.0.1:0"),
             ("CHALLENGE_HASH_KEY", HASH_KEY),
@@ -229,11 +318,15 @@ impl Bench {
             env.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
         })
         .context("the bench's own settings are invalid")?;
-        let app = Application::build(settings).await.context("could not build the application")?;
-        let api_addr = app.api_addr().context("the application does not serve the REST API")?;
-        let service = app.service.clone();
-        app.spawn();
-        let tenancy = service
+        let (mut challenges_urls, mut services) = (Vec::new(), Vec::new());
+        for _ in 0..setup.instances {
+            let app = Application::build(settings.clone()).await.context("could not build the application")?;
+            let api_addr = app.api_addr().context("the application does not serve the REST API")?;
+            challenges_urls.push(format!("http://{api_addr}/{DEV_TENANCY_ID}/challenges"));
+            services.push(app.service.clone());
+            app.spawn();
+        }
+        let tenancy = services[0]
             .tenancies()
             .authenticate(DEV_TENANCY_ID, DEV_API_KEY)
             .await
@@ -246,21 +339,40 @@ impl Bench {
             .build()
             .context("could not build the HTTP client")?;
         Ok(Self {
-            options,
+            options: options.clone(),
+            setup: setup.label.clone(),
             http,
-            challenges_url: format!("http://{api_addr}/{DEV_TENANCY_ID}/challenges"),
-            service,
+            challenges_urls: challenges_urls.into(),
+            services: services.into(),
             tenancy,
         })
     }
 
-    /// `count` challenges made through the engine (no HTTP, no rate limit, no email), for the
+    /// Runs one scenario of this setup (see [`run_load`]).
+    async fn load<F, Fut>(&self, scenario: &'static str, make_request: F) -> anyhow::Result<Report>
+    where
+        F: Fn(u64) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Outcome> + Send,
+    {
+        eprintln!("{scenario}, {} ...", self.setup);
+        run_load((scenario, &self.setup), self.options.duration, self.options.connections, make_request).await
+    }
+
+    /// Every scenario, in the order of the table. The ceiling runs first: every scenario grows
+    /// the database, and inserts slow down as its indexes deepen, so running it last would
+    /// understate it.
+    async fn run_scenarios(&self) -> anyhow::Result<Vec<Report>> {
+        let direct = self.create_direct().await?;
+        Ok(vec![self.create_over_http().await?, self.get_over_http().await?, self.verify_over_http().await?, direct])
+    }
+
+    /// `count` challenges made through the engines (no HTTP, no rate limit, no email), for the
     /// scenarios that need existing ones. Not measured.
     async fn prepare(&self, prefix: &str, count: usize) -> anyhow::Result<Vec<Prepared>> {
         let next = Arc::new(AtomicU64::new(0));
         let mut tasks = JoinSet::new();
         for _ in 0..self.options.connections {
-            let (service, tenancy, next) = (self.service.clone(), self.tenancy.clone(), next.clone());
+            let (services, tenancy, next) = (self.services.clone(), self.tenancy.clone(), next.clone());
             let prefix = prefix.to_owned();
             tasks.spawn(async move {
                 let mut made = Vec::new();
@@ -271,7 +383,7 @@ impl Bench {
                     }
                     let mut new = new_challenge(&format!("{prefix}-{n}@example.com"))?;
                     new.skip_rate_limit = true;
-                    let created = service
+                    let created = round_robin(&services, n)
                         .create(&tenancy, new)
                         .await
                         .with_context(|| format!("could not prepare challenge {n}"))?;
@@ -291,25 +403,24 @@ impl Bench {
     }
 
     async fn create_over_http(&self) -> anyhow::Result<Report> {
-        let (http, url) = (self.http.clone(), self.challenges_url.clone());
-        run_load("create", self.options.duration, self.options.connections, move |n| {
+        let (http, urls) = (self.http.clone(), self.challenges_urls.clone());
+        self.load("create", move |n| {
             let body = json!({
                 "email": format!("bench-{n}@example.com"),
                 "purpose": PURPOSE,
                 "sendEmail": false,
             });
-            send(http.post(&url).json(&body), StatusCode::CREATED)
+            send(http.post(round_robin(&urls, n)).json(&body), StatusCode::CREATED)
         })
         .await
     }
 
     async fn get_over_http(&self) -> anyhow::Result<Report> {
         let pool = self.prepare("get", GET_POOL).await?;
-        let urls: Arc<Vec<String>> =
-            Arc::new(pool.iter().map(|c| format!("{}/{}", self.challenges_url, c.id)).collect());
-        let http = self.http.clone();
-        run_load("get", self.options.duration, self.options.connections, move |n| {
-            let url = &urls[(n % urls.len() as u64) as usize];
+        let ids: Arc<[String]> = pool.into_iter().map(|c| c.id).collect();
+        let (http, urls) = (self.http.clone(), self.challenges_urls.clone());
+        self.load("get", move |n| {
+            let url = format!("{}/{}", round_robin(&urls, n), round_robin(&ids, n));
             send(http.get(url), StatusCode::OK)
         })
         .await
@@ -330,10 +441,13 @@ impl Bench {
                 .collect::<Result<_, _>>()
                 .context("could not write a verify body")?,
         );
-        let (http, url) = (self.http.clone(), format!("{}/verify", self.challenges_url));
-        run_load("verify", self.options.duration, self.options.connections, move |n| {
+        let http = self.http.clone();
+        let urls: Arc<[String]> = self.challenges_urls.iter().map(|url| format!("{url}/verify")).collect();
+        self.load("verify", move |n| {
             let request = usize::try_from(n).ok().and_then(|i| bodies.get(i)).map(|body| {
-                http.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone())
+                http.post(round_robin(&urls, n))
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone())
             });
             async move {
                 match request {
@@ -346,9 +460,9 @@ impl Bench {
     }
 
     async fn create_direct(&self) -> anyhow::Result<Report> {
-        let (service, tenancy) = (self.service.clone(), self.tenancy.clone());
-        run_load("create (direct)", self.options.duration, self.options.connections, move |n| {
-            let (service, tenancy) = (service.clone(), tenancy.clone());
+        let (services, tenancy) = (self.services.clone(), self.tenancy.clone());
+        self.load("create (direct)", move |n| {
+            let (service, tenancy) = (round_robin(&services, n).clone(), tenancy.clone());
             async move {
                 let new = match new_challenge(&format!("direct-{n}@example.com")) {
                     Ok(new) => new,
@@ -416,7 +530,7 @@ fn print_table(reports: &[Report]) {
     for r in reports {
         println!(
             "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
-            r.name,
+            r.label(),
             r.requests(),
             r.per_second(),
             r.percentile_ms(0.50),
@@ -437,7 +551,7 @@ fn command_line(program: &str, args: &[&str]) -> Option<String> {
     text.lines().next().map(|line| line.trim().to_owned()).filter(|line| !line.is_empty())
 }
 
-fn print_machine(options: Options) {
+fn print_machine(options: &Options) {
     let cpus = command_line("nproc", &[]).unwrap_or_else(|| "unknown".into());
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -463,19 +577,33 @@ fn print_machine(options: Options) {
 }
 
 /// Prints the results; false when any scenario had errors.
-fn print_results(options: Options, reports: &[Report]) -> bool {
+fn print_results(options: &Options, reports: &[Report]) -> bool {
     println!();
     print_table(reports);
     println!();
-    let rate = |name: &str| reports.iter().find(|r| r.name == name).map(Report::per_second);
-    if let (Some(http), Some(direct)) = (rate("create"), rate("create (direct)")) {
-        println!("create over HTTP / direct store: {:.0} / {:.0} = {:.2}", http, direct, http / direct);
+    let rate = |scenario: &str, setup: &str| {
+        reports.iter().find(|r| r.scenario == scenario && r.setup == setup).map(Report::per_second)
+    };
+    let mut setups: Vec<&str> = reports.iter().map(|r| r.setup.as_str()).collect();
+    setups.dedup();
+    for setup in &setups {
+        if let (Some(http), Some(direct)) = (rate("create", setup), rate("create (direct)", setup)) {
+            println!("create over HTTP / direct store, {setup}: {:.0} / {:.0} = {:.2}", http, direct, http / direct);
+        }
+    }
+    for setup in setups.iter().filter(|setup| **setup != SQLITE) {
+        let ratios: Vec<String> = reports
+            .iter()
+            .filter(|r| r.setup == *setup)
+            .filter_map(|r| Some(format!("{} {:.2}", r.scenario, r.per_second() / rate(r.scenario, SQLITE)?)))
+            .collect();
+        println!("req/s of {setup} / {SQLITE}: {}", ratios.join(", "));
     }
     print_machine(options);
     for r in reports.iter().filter(|r| r.exhausted) {
         println!(
             "note: {} ran out of prepared challenges after {:.1} s; its rate is over that time",
-            r.name,
+            r.label(),
             r.elapsed.as_secs_f64()
         );
     }
@@ -483,7 +611,7 @@ fn print_results(options: Options, reports: &[Report]) -> bool {
     for r in &failed {
         let line = format!(
             "!!! ERRORS: {} had {} unexpected answers out of {}; its numbers are not valid:",
-            r.name,
+            r.label(),
             r.error_count(),
             r.requests()
         );
@@ -499,26 +627,19 @@ fn print_results(options: Options, reports: &[Report]) -> bool {
 
 async fn run(options: Options) -> anyhow::Result<bool> {
     let scratch = ScratchDir::new()?;
-    let bench = Bench::start(&scratch.0, options).await?;
-    eprintln!(
-        "benchmarking {} for {} s per scenario with {} connections",
-        bench.challenges_url,
-        options.duration.as_secs(),
-        options.connections
-    );
-    // The ceiling runs first: every scenario grows the database, and inserts slow down as its
-    // indexes deepen, so running it last would understate it.
     let mut reports = Vec::new();
-    eprintln!("create (direct) ...");
-    let direct = bench.create_direct().await?;
-    eprintln!("create ...");
-    reports.push(bench.create_over_http().await?);
-    eprintln!("get ...");
-    reports.push(bench.get_over_http().await?);
-    eprintln!("verify ...");
-    reports.push(bench.verify_over_http().await?);
-    reports.push(direct);
-    Ok(print_results(options, &reports))
+    for setup in setups(&options, &scratch) {
+        let bench = Bench::start(&setup, &options).await?;
+        eprintln!(
+            "benchmarking {} ({}) for {} s per scenario with {} connections",
+            setup.label,
+            bench.challenges_urls.join(", "),
+            options.duration.as_secs(),
+            options.connections
+        );
+        reports.extend(bench.run_scenarios().await?);
+    }
+    Ok(print_results(&options, &reports))
 }
 
 #[tokio::main]
