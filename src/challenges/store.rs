@@ -363,7 +363,7 @@ impl ChallengeStore {
     /// stored it without: only once its code was sent.
     pub async fn invalidate_older(&self, tenancy: &AuthorizedTenancy, newer: &Challenge) -> Result<u64, sqlx::Error> {
         let (owner, newer) = (tenancy.clone(), newer.clone());
-        self.db.write(move |conn| Box::pin(async move { invalidate_older(conn, &owner, &newer).await })).await
+        self.db.write_statement(move |conn| Box::pin(async move { invalidate_older(conn, &owner, &newer).await })).await
     }
 
     /// Marks the challenge used if it still can be: pending, unexpired, attempts left.
@@ -376,7 +376,9 @@ impl ChallengeStore {
         max_attempts: u32,
     ) -> Result<bool, sqlx::Error> {
         let (owner, id) = (tenancy.clone(), id.clone());
-        self.db.write(move |conn| Box::pin(async move { consume(conn, &owner, &id, now, max_attempts).await })).await
+        self.db
+            .write_statement(move |conn| Box::pin(async move { consume(conn, &owner, &id, now, max_attempts).await }))
+            .await
     }
 
     /// Counts a wrong code (see [`count_failed_attempt`]): the attempts used after this one, or
@@ -398,7 +400,7 @@ impl ChallengeStore {
 
     pub async fn delete(&self, tenancy: &AuthorizedTenancy, id: &ChallengeId) -> Result<(), sqlx::Error> {
         let (owner, id) = (tenancy.clone(), id.clone());
-        self.db.write(move |conn| Box::pin(async move { delete(conn, &owner, &id).await })).await
+        self.db.write_statement(move |conn| Box::pin(async move { delete(conn, &owner, &id).await })).await
     }
 
     pub async fn purge(&self, before: PurgeBefore) -> Result<u64, sqlx::Error> {

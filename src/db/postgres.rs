@@ -15,6 +15,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 const CONNECTIONS: u32 = 16;
 /// How long a request waits for a free connection before it fails.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A connection idle this long is pinged before it is used again.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 #[derive(Clone, Debug)]
 pub struct PostgresDatabase {
@@ -31,6 +33,18 @@ impl PostgresDatabase {
         let pool = PgPoolOptions::new()
             .max_connections(CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // sqlx pings every connection it hands out: a round trip before each request's
+            // first statement. One used a moment ago is alive (and one that fails is closed when
+            // it does), so only a connection that sat idle for a while is checked.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_AFTER_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .context("could not connect to the PostgreSQL database of DATABASE_URL")?;
