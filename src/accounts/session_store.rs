@@ -80,14 +80,16 @@ impl DbSessionStore {
         let key = new_session_key();
         // A collision of 384-bit random keys will not happen; if it ever did, the primary key
         // makes the insert fail rather than hand out someone else's session.
-        on_backend!(self.db.writer(), pool => sqlx::query("INSERT INTO sessions (key_hash, user_id, state, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(key_hash(&key))
-            .bind(row.user_id.as_deref())
-            .bind(&row.state)
-            .bind(self.expires_at(ttl))
-            .execute(pool)
-            .await
-            .map(drop))
+        on_backend!(self.db.writer(), pool => sqlx::query(
+            "INSERT INTO sessions (key_hash, user_id, state, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(key_hash(&key))
+        .bind(row.user_id.as_deref())
+        .bind(&row.state)
+        .bind(self.expires_at(ttl))
+        .execute(pool)
+        .await
+        .map(drop))
         // Context names the failure without the key, which must never reach a log.
         .context("could not insert the session")?;
         Ok(key)
@@ -96,11 +98,13 @@ impl DbSessionStore {
 
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
-        let state: Option<String> = on_backend!(self.db.reader(), pool => sqlx::query_scalar("SELECT state FROM sessions WHERE key_hash = $1 AND expires_at > $2")
-            .bind(key_hash(session_key))
-            .bind(self.clock.now_ms())
-            .fetch_optional(pool)
-            .await)
+        let state: Option<String> = on_backend!(self.db.reader(), pool => sqlx::query_scalar(
+            "SELECT state FROM sessions WHERE key_hash = $1 AND expires_at > $2",
+        )
+        .bind(key_hash(session_key))
+        .bind(self.clock.now_ms())
+        .fetch_optional(pool)
+        .await)
         .context("could not load the session")
         .map_err(LoadError::Other)?;
         state
@@ -149,13 +153,15 @@ impl SessionStore for DbSessionStore {
 
     async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
         // Only unexpired sessions: extending an expired one would bring it back to life.
-        on_backend!(self.db.writer(), pool => sqlx::query("UPDATE sessions SET expires_at = $1 WHERE key_hash = $2 AND expires_at > $3")
-            .bind(self.expires_at(ttl))
-            .bind(key_hash(session_key))
-            .bind(self.clock.now_ms())
-            .execute(pool)
-            .await
-            .map(drop))
+        on_backend!(self.db.writer(), pool => sqlx::query(
+            "UPDATE sessions SET expires_at = $1 WHERE key_hash = $2 AND expires_at > $3",
+        )
+        .bind(self.expires_at(ttl))
+        .bind(key_hash(session_key))
+        .bind(self.clock.now_ms())
+        .execute(pool)
+        .await
+        .map(drop))
         .context("could not extend the session")?;
         Ok(())
     }

@@ -64,7 +64,9 @@ impl Users {
 
     pub async fn find(&self, id: AccountId) -> Result<Option<User>, sqlx::Error> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
-        let row: Option<Row> = on_backend!(self.db.reader(), pool => sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(pool).await)?;
+        let id = id.to_string();
+        let row: Option<Row> =
+            on_backend!(self.db.reader(), pool => sqlx::query_as(&sql).bind(&id).fetch_optional(pool).await)?;
         row.map(Row::into_user).transpose()
     }
 

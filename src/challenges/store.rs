@@ -130,13 +130,15 @@ async fn record_creation(
     email_key: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    on_backend!(conn, conn => sqlx::query("INSERT INTO challenge_creations (tenancy_id, email_key, created_at) VALUES ($1, $2, $3)")
-        .bind(tenancy.id())
-        .bind(email_key)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(drop))
+    on_backend!(conn, conn => sqlx::query(
+        "INSERT INTO challenge_creations (tenancy_id, email_key, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(tenancy.id())
+    .bind(email_key)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(drop))
 }
 
 /// What `invalidateOthers` does for `newer`: deletes the pending challenges of its purpose and
@@ -231,13 +233,15 @@ async fn count_failed_attempt(
     .fetch_optional(conn)
     .await)?;
     if attempts.is_some() {
-        on_backend!(conn, conn => sqlx::query("INSERT INTO verification_failures (tenancy_id, email_key, failed_at) VALUES ($1, $2, $3)")
-            .bind(tenancy.id())
-            .bind(challenge.email.normalized())
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(drop))?;
+        on_backend!(conn, conn => sqlx::query(
+            "INSERT INTO verification_failures (tenancy_id, email_key, failed_at) VALUES ($1, $2, $3)",
+        )
+        .bind(tenancy.id())
+        .bind(challenge.email.normalized())
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(drop))?;
     }
     Ok(attempts.map(|a| u32::try_from(a).unwrap_or(u32::MAX)))
 }

@@ -75,10 +75,12 @@ impl Tenancies {
         if let Some(digest) = self.cached_key(tenancy_id) {
             return Ok(Some(digest));
         }
-        let stored: Option<Vec<u8>> = on_backend!(self.db.reader(), pool => sqlx::query_scalar("SELECT api_key_hash FROM tenancies WHERE id = $1")
-            .bind(tenancy_id)
-            .fetch_optional(pool)
-            .await)?;
+        let stored: Option<Vec<u8>> = on_backend!(self.db.reader(), pool => sqlx::query_scalar(
+            "SELECT api_key_hash FROM tenancies WHERE id = $1",
+        )
+        .bind(tenancy_id)
+        .fetch_optional(pool)
+        .await)?;
         if let (Some(digest), Ok(mut keys)) = (&stored, self.keys.write()) {
             keys.insert(tenancy_id.to_owned(), (digest.clone(), Instant::now()));
         }
@@ -101,25 +103,29 @@ impl Tenancies {
     pub async fn create(&self) -> Result<IssuedKey, ChallengeError> {
         let tenancy_id = format!("tn_{}", generate::challenge_id());
         let api_key = new_api_key();
-        on_backend!(self.db.writer(), pool => sqlx::query("INSERT INTO tenancies (id, api_key_hash, created_at) VALUES ($1, $2, $3)")
-            .bind(&tenancy_id)
-            .bind(digest(&api_key))
-            .bind(self.clock.now_ms())
-            .execute(pool)
-            .await
-            .map(drop))?;
+        on_backend!(self.db.writer(), pool => sqlx::query(
+            "INSERT INTO tenancies (id, api_key_hash, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(&tenancy_id)
+        .bind(digest(&api_key))
+        .bind(self.clock.now_ms())
+        .execute(pool)
+        .await
+        .map(drop))?;
         Ok(IssuedKey { tenancy_id, api_key: SecretString::new(api_key) })
     }
 
     /// Replaces a tenancy's key; the old one stops working at once.
     pub async fn rotate_key(&self, tenancy_id: &str) -> Result<IssuedKey, ChallengeError> {
         let api_key = new_api_key();
-        let updated = on_backend!(self.db.writer(), pool => sqlx::query("UPDATE tenancies SET api_key_hash = $1 WHERE id = $2")
-            .bind(digest(&api_key))
-            .bind(tenancy_id)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
+        let updated = on_backend!(self.db.writer(), pool => sqlx::query(
+            "UPDATE tenancies SET api_key_hash = $1 WHERE id = $2",
+        )
+        .bind(digest(&api_key))
+        .bind(tenancy_id)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
         self.forget_key(tenancy_id);
         if updated == 0 {
             return Err(ChallengeError::NotFound);

@@ -50,7 +50,8 @@ macro_rules! __on_backend {
             $crate::db::Dialect::Postgres($exec) => $body,
         }
     };
-    ($handle:expr, $exec:ident, $sql:ident = { sqlite: $sqlite:expr, postgres: $postgres:expr $(,)? } => $body:expr) => {
+    ($handle:expr, $exec:ident, $sql:ident = { sqlite: $sqlite:expr, postgres: $postgres:expr $(,)? } =>
+        $body:expr) => {
         match $handle {
             $crate::db::Dialect::Sqlite($exec) => {
                 let $sql = $sqlite;

@@ -101,7 +101,8 @@ impl PasskeyStore {
     ) -> Result<i64, StoreError> {
         let encoded = encode(passkey)?;
         let id = on_backend!(conn, conn => sqlx::query_scalar(
-            "INSERT INTO passkeys (credential_id, user_id, name, passkey, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO passkeys (credential_id, user_id, name, passkey, created_at)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(AsRef::<[u8]>::as_ref(passkey.cred_id()))
         .bind(user.to_string())
@@ -137,24 +138,28 @@ impl PasskeyStore {
 
     /// Renames one of the user's passkeys; false if they have no such passkey.
     pub async fn rename(&self, user: AccountId, id: i64, name: &str) -> Result<bool, sqlx::Error> {
-        let done = on_backend!(self.db.writer(), pool => sqlx::query("UPDATE passkeys SET name = $1 WHERE id = $2 AND user_id = $3")
-            .bind(name)
-            .bind(id)
-            .bind(user.to_string())
-            .execute(pool)
-            .await?
-            .rows_affected());
+        let done = on_backend!(self.db.writer(), pool => sqlx::query(
+            "UPDATE passkeys SET name = $1 WHERE id = $2 AND user_id = $3",
+        )
+        .bind(name)
+        .bind(id)
+        .bind(user.to_string())
+        .execute(pool)
+        .await?
+        .rows_affected());
         Ok(done == 1)
     }
 
     /// Removes one of the user's passkeys; false if they have no such passkey.
     pub async fn remove(&self, user: AccountId, id: i64) -> Result<bool, sqlx::Error> {
-        let done = on_backend!(self.db.writer(), pool => sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2")
-            .bind(id)
-            .bind(user.to_string())
-            .execute(pool)
-            .await?
-            .rows_affected());
+        let done = on_backend!(self.db.writer(), pool => sqlx::query(
+            "DELETE FROM passkeys WHERE id = $1 AND user_id = $2",
+        )
+        .bind(id)
+        .bind(user.to_string())
+        .execute(pool)
+        .await?
+        .rows_affected());
         Ok(done == 1)
     }
 
