@@ -202,7 +202,8 @@ async fn while_one_instance_purges_the_others_leave_the_purge_to_it() {
     assert_eq!(t.service.purge().await.unwrap(), 0, "another instance is purging");
     assert_eq!(t.db.scalar("SELECT COUNT(*) FROM challenges").await.unwrap(), 10);
 
-    drop(purging_elsewhere);
+    // Its transaction ends (commit, not a drop: sqlx rolls a dropped one back only later).
+    purging_elsewhere.commit().await.unwrap();
 
     assert_eq!(t.service.purge().await.unwrap(), 10, "the purge is free again");
 }
