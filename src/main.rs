@@ -1,3 +1,4 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use mailbox::challenges::ChallengeError;
@@ -17,6 +18,7 @@ const USAGE: &str = "usage:
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_ansi(log_in_colour())
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let settings = match Settings::from_env() {
@@ -42,6 +44,12 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Colour codes only for a person at a terminal (the log goes to stdout) who has not asked for
+/// none with `NO_COLOR`: in a file or a log collector they are noise.
+fn log_in_colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

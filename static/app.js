@@ -19,6 +19,18 @@ for (const button of document.querySelectorAll("button[data-cooldown]")) {
   }
 }
 
+// The code page says when its code has expired, before a submit would find out. The server
+// sends the seconds left rather than the time, so that the browser's clock does not matter.
+for (const form of document.querySelectorAll("form[data-expires-in]")) {
+  setTimeout(() => {
+    const notice = document.createElement("p");
+    notice.className = "error";
+    notice.setAttribute("role", "alert");
+    notice.textContent = form.dataset.expiredMessage;
+    form.before(notice);
+  }, Number(form.dataset.expiresIn) * 1000);
+}
+
 // Email previews in the development mailbox grow to their content (the frames run no scripts).
 for (const frame of document.querySelectorAll(".message iframe")) {
   const fit = () => {

@@ -20,11 +20,11 @@ let page;
 
 const { mainText, h1, clickTo, button, assertAccountPage } = pageHelpers(() => page, { name: NAME });
 
-/** Asserts the page is the code page for `heading`, sent to the masked address. */
-async function assertCodePage(heading, masked) {
+/** Asserts the page is the code page for `heading`, sent to `address` (as typed, or masked). */
+async function assertCodePage(heading, address) {
   assert.equal(await h1(), heading);
-  assert.equal(await page.locator("main strong.mailbox").innerText(), masked);
-  assert.match(await mainText(), new RegExp(`We sent a 6-digit code to ${masked.replace(/[.*]/g, "\\$&")}`));
+  assert.equal(await page.locator("main strong.mailbox").innerText(), address);
+  assert.match(await mainText(), new RegExp(`We sent a 6-digit code to ${address.replace(/[.*]/g, "\\$&")}`));
   assert.ok(await button("Continue").isVisible(), "a Continue button");
   assert.ok(await button("Send a new code").isVisible(), "a Send a new code button");
   assert.ok(await button("Cancel").isVisible(), "a Cancel button");
@@ -54,8 +54,11 @@ describe(`email-code flows (${databaseBackend()})`, () => {
     await shot(page, "signup-form");
 
     await clickTo(button("Send me a code"), "/verify");
-    await assertCodePage("Confirm your email", "j***@example.com");
+    // Right after the form the address shows as typed, so that a typo can be seen.
+    await assertCodePage("Confirm your email", OLD_EMAIL);
     await shot(page, "signup-code");
+    await page.reload();
+    await assertCodePage("Confirm your email", "j***@example.com");
 
     const code = await codeFor(page, OLD_EMAIL, { subject: "Confirm your email address" });
     await page.getByLabel("Code").fill(code);
@@ -83,7 +86,7 @@ describe(`email-code flows (${databaseBackend()})`, () => {
     await shot(page, "login-form");
 
     await clickTo(button("Send me a code"), "/verify");
-    await assertCodePage("Enter your sign-in code", "j***@example.com");
+    await assertCodePage("Enter your sign-in code", OLD_EMAIL);
     await shot(page, "login-code");
 
     const code = await codeFor(page, OLD_EMAIL, { subject: "Your sign-in code" });
@@ -94,10 +97,21 @@ describe(`email-code flows (${databaseBackend()})`, () => {
     await button("Continue").click();
     const alert = page.locator("main p.error[role=alert]");
     await alert.waitFor();
-    assert.match(await alert.innerText(), /^That code is not right\. \d+ attempts left\.$/);
+    assert.match(await alert.innerText(), /^That code is not right\. 4 attempts left\.$/);
     assert.equal(await h1(), "Enter your sign-in code");
+    assert.equal(new URL(page.url()).pathname, "/verify", "the code page is loaded with a GET");
 
-    await page.getByLabel("Code").fill(code);
+    // A reload enters no code again: the error is gone and no attempt is spent.
+    await page.reload();
+    assert.equal(await alert.count(), 0, "the error shows once");
+
+    // The code may be pasted in groups of three.
+    const codeField = page.getByLabel("Code");
+    for (const [typed, valid] of [["123 456", true], ["123-456", true], ["12345", false], ["1234567", false]]) {
+      await codeField.fill(typed);
+      assert.equal(await codeField.evaluate((input) => input.checkValidity()), valid, `"${typed}" is valid: ${!valid}`);
+    }
+    await codeField.fill(`${code.slice(0, 3)} ${code.slice(3)}`);
     await clickTo(button("Continue"), "/account");
     await assertAccountPage(OLD_EMAIL, { signOutButton: true });
     await shot(page, "login-account");
@@ -111,7 +125,7 @@ describe(`email-code flows (${databaseBackend()})`, () => {
     await shot(page, "change-email-form");
 
     await clickTo(button("Send a code to the new address"), "/verify");
-    await assertCodePage("Confirm your new email", "j***@example.net");
+    await assertCodePage("Confirm your new email", NEW_EMAIL);
     await shot(page, "change-email-code");
 
     const code = await codeFor(page, NEW_EMAIL, { subject: "Confirm your new email address" });
@@ -144,5 +158,26 @@ describe(`email-code flows (${databaseBackend()})`, () => {
     const toNew = page.locator(`main article.message[data-recipient="${NEW_EMAIL}"]`);
     assert.deepEqual(await toNew.locator("h2").allInnerTexts(), ["Confirm your new email address"]);
     await shot(page, "dev-mailbox");
+  });
+
+  step("an expired code says so before a submit, and Cancel keeps the address", async () => {
+    // A tab of its own, whose clock the test moves: the code lives 10 minutes.
+    const tab = await newPage(browser, app.baseUrl);
+    await tab.clock.install();
+    await tab.goto("/login");
+    await tab.getByLabel("Email").fill(NEW_EMAIL);
+    await tab.locator("main").getByRole("button", { name: "Send me a code", exact: true }).click();
+    await tab.waitForURL((url) => url.pathname === "/verify");
+    const alert = tab.locator("main p.error[role=alert]");
+    assert.equal(await alert.count(), 0, "a fresh code has not expired");
+
+    await tab.clock.fastForward("10:01");
+    assert.equal(await alert.innerText(), "This code has expired; send a new one.");
+    await shot(tab, "code-expired");
+
+    await tab.locator("main").getByRole("button", { name: "Cancel", exact: true }).click();
+    await tab.waitForURL((url) => url.pathname === "/login");
+    assert.equal(await tab.getByLabel("Email").inputValue(), NEW_EMAIL, "the login form keeps the address");
+    await tab.context().close();
   });
 });

@@ -16,7 +16,7 @@ use super::users::{AccountError, Users};
 use crate::challenges::model::{Challenge, ChallengeId, Code, NewChallenge, Purpose, RecipientName, Secret, UserId};
 use crate::client::{ChallengeClient, ClientError};
 use crate::clock::Clock;
-use crate::domain::{AccountId, DisplayName, EmailAddress};
+use crate::domain::{AccountId, DisplayName, EmailAddress, plural, wait_in_words};
 use crate::mail::{Mailer, Outbox, OutgoingEmail};
 
 /// How long before another code may be asked for.
@@ -121,13 +121,13 @@ pub enum Completed {
 pub enum FlowError {
     #[error("{0}")]
     Invalid(String),
-    #[error("Please wait {retry_after_seconds} seconds before asking for another code.")]
+    #[error("Please wait {} before asking for another code.", wait_in_words(*.retry_after_seconds))]
     RateLimited { retry_after_seconds: u64 },
     #[error("We could not send the email. Please try again in a moment.")]
     SendFailed,
     #[error("We could not send a new code. The code we sent before still works.")]
     ResendFailed,
-    #[error("That code is not right. {0} attempts left.")]
+    #[error("That code is not right. {} left.", plural(u64::from(*.0), "attempt"))]
     WrongCode(u32),
     #[error("This code has expired. Ask for a new one.")]
     Expired,
@@ -287,15 +287,18 @@ impl Flows {
         Ok(self.client.get(&pending.challenge_id).await?)
     }
 
-    pub fn is_expired(&self, challenge: &Challenge) -> bool {
-        self.clock.now_ms() >= challenge.expires_at
+    /// Seconds until the challenge expires (0: it has), rounded up, so the page that counts
+    /// them down never calls a code expired before the service does.
+    pub fn seconds_to_expiry(&self, challenge: &Challenge) -> u64 {
+        let left_ms = challenge.expires_at - self.clock.now_ms();
+        u64::try_from(left_ms).map_or(0, |ms| ms.div_ceil(1000))
     }
 
     /// Checks the code, then that the challenge is the one this flow expects, then completes
     /// the flow. Counts a wrong code in `pending`.
     #[tracing::instrument(skip_all, fields(purpose = pending.flow.purpose().as_str()))]
     pub async fn verify(&self, pending: &mut Pending, code: &str) -> Result<Completed, FlowError> {
-        let code = Code::new(code.trim().to_owned());
+        let code = Code::new(code_as_sent(code));
         let verified = match self.client.verify(&pending.challenge_id, &pending.secret, &code).await {
             Ok(challenge) => challenge,
             Err(ClientError::InvalidChallengeCode) => {
@@ -348,6 +351,12 @@ impl Flows {
     }
 }
 
+/// The code as the email has it, from what was typed or pasted: `123 456` and `123-456` are
+/// how people group six digits, so spaces and hyphens are dropped.
+fn code_as_sent(typed: &str) -> String {
+    typed.chars().filter(|c| !c.is_whitespace() && *c != '-').collect()
+}
+
 /// The challenge's `userId` for an account.
 fn subject_of(account: AccountId) -> UserId {
     UserId::parse(&account.to_string()).expect("a UUID is a valid userId")
@@ -367,5 +376,17 @@ fn expect_subject(verified: &Challenge, account: AccountId) -> Result<(), FlowEr
     match &verified.user_id {
         Some(user) if *user == subject_of(account) => Ok(()),
         _ => Err(FlowError::Mismatch),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::code_as_sent;
+
+    #[test]
+    fn a_code_typed_in_groups_reads_as_its_six_digits() {
+        for typed in ["123456", " 123456 ", "123 456", "123-456", "12 34 56", "123\u{a0}456"] {
+            assert_eq!(code_as_sent(typed), "123456", "{typed:?}");
+        }
     }
 }

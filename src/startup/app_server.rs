@@ -16,7 +16,7 @@ use crate::challenges::{ChallengeService, api};
 use crate::mail::DevMailbox;
 use crate::web::csrf::{self, CsrfCookies};
 use crate::web::throttle::{self, Throttle};
-use crate::web::{self as site, AppState, recovery};
+use crate::web::{self as site, AppState, head, recovery};
 
 /// What the app's server is built from.
 pub struct Site {
@@ -51,6 +51,7 @@ pub fn serve_app(addr: SocketAddr, site: Site) -> anyhow::Result<(SocketAddr, Se
             .wrap(from_fn(csrf::issue_token))
             .wrap(from_fn(throttle::limit_posts))
             .wrap(sessions)
+            .wrap(from_fn(head::answer_as_get))
             .wrap(security_headers(site.secure_cookies))
             // Outermost: one span per request, with a request id, around everything logged in it.
             .wrap(TracingLogger::default())

@@ -107,9 +107,10 @@ pub async fn show(
 
 pub async fn email_form(
     RecentlySignedIn(user, _): RecentlySignedIn<ToEmailChange>,
+    session: AppSession,
     context: PageContext,
 ) -> HttpResponse {
-    html(StatusCode::OK, email_change_page(&context, &user, &EmailForm::default(), None))
+    html(StatusCode::OK, email_change_page(&context, &user, &EmailForm::as_left(&session), None))
 }
 
 pub async fn change_email(

@@ -7,7 +7,7 @@ use maud::html;
 
 use super::context::PageContext;
 use super::error::PageError;
-use super::layout::page;
+use super::layout::{app_script, page};
 use super::response::html;
 use crate::clock::format_time;
 use crate::mail::DevMailbox;
@@ -35,7 +35,7 @@ pub async fn list(mailbox: web::Data<DevMailbox>, context: PageContext) -> Resul
                         details { summary { "Plain text" } pre.text { (message.text) } }
                     }
                 }
-                script src="/static/app.js" defer {}
+                (app_script())
             },
         ),
     ))

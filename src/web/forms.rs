@@ -14,10 +14,18 @@ use crate::accounts::flows::Flow;
 use crate::domain::EmailAddress;
 
 /// A form with just an email: login, recovery, email change.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 pub struct EmailForm {
     #[serde(default)]
     pub email: String,
+}
+
+impl EmailForm {
+    /// The empty form, or the address typed before if the person came back from its code
+    /// page (Cancel, Start again), so they need not type it again.
+    pub fn as_left(session: &AppSession) -> Self {
+        Self { email: session.take_typed_email().unwrap_or_default() }
+    }
 }
 
 /// Starts the flow that `flow` makes of the form's address; a bad address shows the form again.
@@ -44,7 +52,7 @@ pub async fn start_flow(
 ) -> Result<HttpResponse, PageError> {
     match state.flows.start(flow).await {
         Ok(pending) => {
-            session.set_pending(&pending)?;
+            session.begin_pending(&pending)?;
             Ok(see_other("/verify"))
         }
         Err(err) => Ok(form_page(flow_status(&err), &err.to_string())),

@@ -2,6 +2,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
+use super::assets::Asset;
 use super::context::PageContext;
 use super::forms::csrf_field;
 
@@ -14,7 +15,8 @@ fn document(title: &str, csrf: Option<&str>, header: Markup, content: Markup) ->
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="color-scheme" content="light dark";
                 title { (title) " · Mailbox challenges demo" }
-                link rel="stylesheet" href="/static/app.css";
+                link rel="stylesheet" href=(Asset::Stylesheet.url());
+                link rel="icon" type="image/svg+xml" href=(Asset::Favicon.url());
                 @if let Some(token) = csrf {
                     // For the passkey script's JSON requests.
                     meta name="csrf-token" content=(token);
@@ -73,5 +75,10 @@ pub fn passkey_status() -> Markup {
 }
 
 pub fn passkey_script() -> Markup {
-    html! { script src="/static/passkeys.js" defer {} }
+    html! { script src=(Asset::PasskeyScript.url()) defer {} }
+}
+
+/// The progressive enhancements: the resend countdown, the mailbox's previews.
+pub fn app_script() -> Markup {
+    html! { script src=(Asset::Script.url()) defer {} }
 }

@@ -37,11 +37,14 @@ fn login_page(context: &PageContext, form: &EmailForm, error: Option<&str>) -> M
     )
 }
 
-pub async fn form(context: PageContext) -> HttpResponse {
+pub async fn form(session: AppSession, context: PageContext) -> HttpResponse {
+    // Taken even when it will not be shown: after confirming it's you by email, Cancel leads
+    // here, and the address must not wait to fill some later form.
+    let form = EmailForm::as_left(&session);
     if context.user.is_some() {
         return see_other("/account");
     }
-    html(StatusCode::OK, login_page(&context, &EmailForm::default(), None))
+    html(StatusCode::OK, login_page(&context, &form, None))
 }
 
 pub async fn submit(

@@ -5,12 +5,15 @@ mod account;
 mod assets;
 pub mod client_ip;
 mod code_page;
+#[cfg(test)]
+mod colour_contrast;
 mod context;
 pub mod csrf;
 mod dev_mailbox;
 pub mod error;
 mod forms;
 mod guards;
+pub mod head;
 mod home;
 pub mod layout;
 mod login;
@@ -21,8 +24,10 @@ mod response;
 pub mod session;
 mod signup;
 pub mod throttle;
+mod too_many_requests;
 
 use actix_web::http::StatusCode;
+use actix_web::middleware::Compress;
 use actix_web::web;
 use maud::html;
 
@@ -45,9 +50,9 @@ pub struct AppState {
 /// Mounts every page; `/dev/mailbox` only when a development mailbox is given.
 pub fn configure(cfg: &mut web::ServiceConfig, dev_mailbox: Option<DevMailbox>) {
     cfg.route("/", web::get().to(home::home))
-        .route("/static/app.css", web::get().to(assets::stylesheet))
-        .route("/static/app.js", web::get().to(assets::script))
-        .route("/static/passkeys.js", web::get().to(assets::passkey_script))
+        // Compressed here only: pages carry the CSRF token beside what people typed, which
+        // compression would let an attacker guess (BREACH); they are small and never cached anyway.
+        .service(web::scope("/static").wrap(Compress::default()).route("/{file}", web::get().to(assets::serve)))
         .route("/signup", web::get().to(signup::form))
         .route("/signup", web::post().to(signup::submit))
         .route("/login", web::get().to(login::form))

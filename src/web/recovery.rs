@@ -58,8 +58,8 @@ fn request_page(context: &PageContext, form: &EmailForm, error: Option<&str>) ->
     )
 }
 
-pub async fn request_form(context: PageContext) -> HttpResponse {
-    html(StatusCode::OK, request_page(&context, &EmailForm::default(), None))
+pub async fn request_form(session: AppSession, context: PageContext) -> HttpResponse {
+    html(StatusCode::OK, request_page(&context, &EmailForm::as_left(&session), None))
 }
 
 pub async fn request(

@@ -1,4 +1,5 @@
-//! The typed session: who is signed in, the pending code, a recovery grant and a one-shot notice.
+//! The typed session: who is signed in, the pending code (with what its page shows once), a
+//! recovery grant and a one-shot notice.
 //! Its state lives server-side (see `accounts::session_store`); the cookie holds only a key.
 
 use std::future::{Ready, ready};
@@ -11,11 +12,14 @@ use super::csrf::Renewal;
 use crate::accounts::flows::Pending;
 use crate::accounts::recovery::RecoveryGrant;
 use crate::accounts::session_store::{RECOVERY_KEY as RECOVERY, USER_ID_KEY};
-use crate::domain::AccountId;
+use crate::domain::{AccountId, EmailAddress};
 use crate::passkeys::ceremonies::Kind;
 
 const SIGNED_IN_AT: &str = "signed_in_at";
 const PENDING: &str = "pending";
+const CODE_ERROR: &str = "code_error";
+const ADDRESS_IN_FULL: &str = "address_in_full";
+const TYPED_EMAIL: &str = "typed_email";
 const NOTICE: &str = "notice";
 const RETURN_TO: &str = "return_to";
 
@@ -73,7 +77,7 @@ impl AppSession {
     pub fn sign_in(&self, user: AccountId, now_ms: i64) -> anyhow::Result<()> {
         self.session.renew();
         self.csrf.renew();
-        self.session.remove(PENDING);
+        self.clear_pending();
         self.write(USER_ID_KEY, user)?;
         self.write(SIGNED_IN_AT, now_ms)
     }
@@ -83,7 +87,7 @@ impl AppSession {
         self.session.renew();
         self.csrf.renew();
         self.session.remove(USER_ID_KEY);
-        self.session.remove(PENDING);
+        self.clear_pending();
         self.write(RECOVERY, grant)
     }
 
@@ -123,12 +127,47 @@ impl AppSession {
         self.read(PENDING)
     }
 
+    /// A code was just sent: the code page right after shows the address in full, once.
+    pub fn begin_pending(&self, pending: &Pending) -> anyhow::Result<()> {
+        self.session.remove(CODE_ERROR);
+        self.write(PENDING, pending)?;
+        self.write(ADDRESS_IN_FULL, true)
+    }
+
+    /// The same pending code, updated (a wrong code counted, a new code sent).
     pub fn set_pending(&self, pending: &Pending) -> anyhow::Result<()> {
         self.write(PENDING, pending)
     }
 
     pub fn clear_pending(&self) {
         self.session.remove(PENDING);
+        self.session.remove(CODE_ERROR);
+        self.session.remove(ADDRESS_IN_FULL);
+    }
+
+    /// Whether the code page may show the address in full this once; later it is masked.
+    pub fn take_address_in_full(&self) -> bool {
+        self.take(ADDRESS_IN_FULL).unwrap_or(false)
+    }
+
+    /// What was wrong with the code just entered, for the code page the browser is sent to.
+    pub fn set_code_error(&self, text: &str) -> anyhow::Result<()> {
+        self.write(CODE_ERROR, text)
+    }
+
+    /// The code's error, removed as it is read: a reload shows the page without it.
+    pub fn take_code_error(&self) -> Option<String> {
+        self.take(CODE_ERROR)
+    }
+
+    /// The address a flow was started with, for its form when the person goes back to it.
+    pub fn keep_typed_email(&self, email: &EmailAddress) -> anyhow::Result<()> {
+        self.write(TYPED_EMAIL, email.as_str())
+    }
+
+    /// The kept address, removed as it is read so it fills one form.
+    pub fn take_typed_email(&self) -> Option<String> {
+        self.take(TYPED_EMAIL)
     }
 
     pub fn set_notice(&self, text: &str) -> anyhow::Result<()> {

@@ -17,7 +17,7 @@ use super::session::AppSession;
 use crate::accounts::flows::Flow;
 use crate::domain::{DisplayName, EmailAddress};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 pub struct SignupForm {
     #[serde(default)]
     email: String,
@@ -44,11 +44,12 @@ fn signup_page(context: &PageContext, form: &SignupForm, error: Option<&str>) ->
     )
 }
 
-pub async fn form(context: PageContext) -> HttpResponse {
+pub async fn form(session: AppSession, context: PageContext) -> HttpResponse {
     if context.user.is_some() {
         return see_other("/account");
     }
-    html(StatusCode::OK, signup_page(&context, &SignupForm::default(), None))
+    let form = SignupForm { email: session.take_typed_email().unwrap_or_default(), name: String::new() };
+    html(StatusCode::OK, signup_page(&context, &form, None))
 }
 
 pub async fn submit(

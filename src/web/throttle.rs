@@ -24,14 +24,14 @@ use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, StatusCode, header};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, web};
+use actix_web::{Error, web};
 use governor::clock::Clock as _;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use maud::{DOCTYPE, html};
 
 use super::client_ip::TrustedProxies;
+use super::too_many_requests;
 
 /// A keyed GCRA rate limiter, one bucket per client address.
 ///
@@ -123,7 +123,7 @@ impl Default for Throttle {
 /// Safe methods pass untouched: they change nothing and cost nothing worth guarding, and
 /// throttling them would only break page loads for people behind a shared address.
 pub async fn limit_posts<B: MessageBody>(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -142,7 +142,7 @@ pub async fn limit_posts<B: MessageBody>(
         Ok(()) => next.call(req).await.map(ServiceResponse::map_into_left_body),
         Err(wait) => {
             tracing::debug!(%ip, ?wait, "throttled");
-            let response = too_many_requests(retry_after_secs(wait));
+            let response = too_many_requests::answer(&mut req, retry_after_secs(wait)).await;
             Ok(req.into_response(response).map_into_right_body())
         }
     }
@@ -167,32 +167,11 @@ fn retry_after_secs(wait: Duration) -> u64 {
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
-fn too_many_requests(retry_after: u64) -> HttpResponse {
-    let unit = if retry_after == 1 { "second" } else { "seconds" };
-    let page = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                title { "Too many requests" }
-            }
-            body {
-                h1 { "Too many requests" }
-                p { "Please wait " (retry_after) " " (unit) " and try again." }
-            }
-        }
-    };
-    HttpResponse::build(StatusCode::TOO_MANY_REQUESTS)
-        .insert_header((header::RETRY_AFTER, retry_after))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type("text/html; charset=utf-8")
-        .body(page.into_string())
-}
-
 #[cfg(test)]
 mod tests {
     use std::net::{Ipv4Addr, SocketAddr};
 
+    use actix_web::http::{StatusCode, header};
     use actix_web::middleware::from_fn;
     use actix_web::{App, HttpResponse, test, web};
 
@@ -238,7 +217,7 @@ mod tests {
         assert_eq!(res.headers().get(header::CONTENT_TYPE).unwrap(), "text/html; charset=utf-8");
         let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
         assert!(body.contains("<h1>Too many requests</h1>"), "{body}");
-        assert!(body.contains(&format!("Please wait {retry_after} seconds and try again.")), "{body}");
+        assert!(body.contains("You can try again in "), "{body}");
     }
 
     #[actix_web::test]
@@ -325,13 +304,6 @@ mod tests {
         assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
         assert_eq!(retry_after_secs(Duration::from_secs(2)), 2);
         assert_eq!(retry_after_secs(Duration::from_millis(2001)), 3);
-    }
-
-    #[actix_web::test]
-    async fn singular_second_reads_naturally() {
-        let res = too_many_requests(1);
-        let body = res.into_body().try_into_bytes().unwrap();
-        assert!(std::str::from_utf8(&body).unwrap().contains("Please wait 1 second and try again."));
     }
 
     #[actix_web::test]

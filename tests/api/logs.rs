@@ -1,7 +1,7 @@
 //! What the server writes to its log. The real binary runs at `RUST_LOG=trace`, the most it can
 //! say, through a sign-up, a sign-out, a login and a create and verify over the REST API; its
 //! output must hold none of the codes, secrets, API key, session cookies or addresses it saw,
-//! nor the password of its database.
+//! nor the password of its database; written to a pipe, it holds no colour codes either.
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
@@ -56,7 +56,6 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mailbox-challenges"))
             .env_clear()
             .env("RUST_LOG", "trace")
-            .env("NO_COLOR", "1")
             .env("APP_ADDR", "127.0.0.1:0")
             .env("CHALLENGE_API_ADDR", "127.0.0.1:0")
             .env("DATABASE_URL", format!("sqlite://{}", dir.path().join("logs.db").display()))
@@ -212,6 +211,7 @@ async fn full_sign_up_and_login(settings: &[(&str, &str)]) -> String {
 
     // Assert: the log is the verbose one, with request spans, and it kept every secret.
     assert!(log.contains("request_id="), "no request spans in the log:\n{log}");
+    assert!(!log.contains('\x1b'), "colour codes in a log written to a pipe:\n{log}");
     assert!(log.contains("TRACE") || log.contains("DEBUG"), "not a verbose log:\n{log}");
     for (what, value) in [
         ("the API key", API_KEY),

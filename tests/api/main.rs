@@ -15,6 +15,7 @@ mod passkeys;
 mod pg_cluster;
 mod security;
 mod service;
+mod site;
 mod storage;
 mod support;
 mod wire;

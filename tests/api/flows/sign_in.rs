@@ -13,7 +13,7 @@ async fn sign_up_creates_a_verified_account_and_signs_in() {
     let started = browser.signup("jane@example.com", "Jane Doe").await;
     assert!(started.redirects_to("/verify"), "{}", started.status);
     let code_page = browser.get("/verify").await;
-    assert!(code_page.body.contains("j***@example.com"));
+    assert!(code_page.body.contains("jane@example.com"), "right after sign-up, the address as typed");
     assert!(
         code_page.body.contains("autocomplete=\"one-time-code\"") && code_page.body.contains("inputmode=\"numeric\"")
     );
@@ -39,7 +39,7 @@ async fn passwordless_login_signs_in_with_the_code_from_the_login_email() {
     let fresh = app.browser();
     assert_redirect(&fresh.login("lee@example.com").await, "/verify", "login");
     let code_page = fresh.get("/verify").await;
-    assert_page(&code_page, StatusCode::OK, "l***@example.com", "the code page");
+    assert_page(&code_page, StatusCode::OK, "lee@example.com", "the code page");
     assert_page(&code_page, StatusCode::OK, "Enter your sign-in code", "the code page");
     let mail = app.mail_after("lee@example.com", 1).await;
     assert_eq!(mail.subject, "Your sign-in code", "the login email, not the sign-up one");

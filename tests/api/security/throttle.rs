@@ -1,7 +1,7 @@
 //! The throttle: a burst of posts is refused with Retry-After while pages still load.
 
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, REFERER, RETRY_AFTER};
 
 use crate::support::app::TestApp;
 
@@ -15,13 +15,27 @@ async fn a_burst_of_posts_is_throttled_but_pages_still_load() {
     for i in 1..=3 {
         assert!(browser.post_raw("/login", &form).await.redirects_to("/verify"), "POST {i} passes");
     }
-    let refused = browser.http.post(format!("{}/login", app.base)).form(&form).send().await.expect("POST");
+    let typed = [("csrf", token.as_str()), ("email", "jane+<b>@example.com")];
+    let refused = browser.http.post(format!("{}/login", app.base)).header(REFERER, format!("{}/login", app.base));
+    let refused = refused.form(&typed).send().await.expect("POST");
 
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: u64 = refused.headers()[RETRY_AFTER].to_str().unwrap().parse().unwrap();
     assert!(retry_after >= 1, "Retry-After {retry_after}");
     assert!(refused.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
-    assert!(refused.text().await.unwrap().contains("Too many requests"));
+    let page = refused.text().await.unwrap();
+    for (what, text) in [
+        ("the page shell", r#"<meta name="viewport""#),
+        ("the stylesheet", r#"<link rel="stylesheet" href="/static/app."#),
+        ("the main landmark", "<main>"),
+        ("the heading", "<h1>Too many requests</h1>"),
+        ("when to try again, in words", "You can try again in "),
+        ("the form, to send again", r#"<form method="post" action="/login">"#),
+        ("the address as typed, escaped", r#"value="jane+&lt;b&gt;@example.com""#),
+        ("the way back to the form", r#"<a href="/login">Back to the form</a>"#),
+    ] {
+        assert!(page.contains(text), "the 429 page lacks {what} ({text}): {page}");
+    }
     assert_eq!(app.mail_count("jane@example.com"), 3, "the refused POST sent nothing");
     for path in ["/login", "/", "/verify"] {
         assert_eq!(browser.get(path).await.status, StatusCode::OK, "GET {path}");

@@ -269,6 +269,13 @@ impl Browser {
         self.post("/verify", &[("code", code)]).await
     }
 
+    /// Submits a code the app refuses, which redirects back to the code page; returns that page.
+    pub async fn refused_code(&self, code: &str) -> Page {
+        let submitted = self.submit_code(code).await;
+        assert!(submitted.redirects_to("/verify"), "{code:?} was not refused with a redirect: {}", submitted.status);
+        self.get("/verify").await
+    }
+
     pub async fn resend(&self) -> Page {
         self.post("/verify/resend", &[]).await
     }

@@ -289,12 +289,3 @@ pub async fn recover(app: &TestApp, browser: &Browser, email: &str) -> Page {
     let code = find_code(&mail.text).unwrap_or_else(|| panic!("no code in {}", mail.text));
     browser.submit_code(&code).await
 }
-
-/// What a page says, with its session's CSRF token blanked out.
-pub fn without_token(page: &Page) -> (StatusCode, Option<String>, String) {
-    let body = match meta_token(&page.body) {
-        Some(token) => page.body.replace(&token, "TOKEN"),
-        None => page.body.clone(),
-    };
-    (page.status, page.location.clone(), body)
-}

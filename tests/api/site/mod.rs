@@ -1,0 +1,4 @@
+//! The app as any HTTP client sees it, apart from its flows: the static assets, `HEAD`.
+
+mod assets;
+mod head;
