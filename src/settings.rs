@@ -11,7 +11,7 @@ use reqwest::Url;
 
 use crate::challenges::Policy;
 use crate::db;
-use crate::domain::SecretString;
+use crate::domain::{SecretString, is_format_character};
 use crate::web::client_ip::{ForwardingHeader, TrustedProxies};
 
 pub const DEV_TENANCY_ID: &str = "dev-tenancy";
@@ -26,6 +26,8 @@ pub enum AppEnv {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub env: AppEnv,
+    /// The product every email names, in its subject or footer.
+    pub app_name: String,
     pub app_addr: SocketAddr,
     pub app_base_url: Url,
     /// `None`: the REST API is not served.
@@ -148,6 +150,18 @@ fn database_url(r: &mut Reader<impl Fn(&str) -> Option<String>>) -> Option<Secre
     Some(SecretString::new(value.trim()))
 }
 
+/// Long enough for any product name, short enough to leave room in a subject line.
+const MAX_APP_NAME_CHARS: usize = 64;
+
+/// A product name for email subjects and footers: one line, nothing hidden. A line break in a
+/// subject could add mail headers, and format characters can hide or reorder what it shows.
+fn app_name(value: &str) -> Option<String> {
+    let fits = value.chars().count() <= MAX_APP_NAME_CHARS;
+    let one_visible_line =
+        !value.chars().any(|c| c.is_control() || is_format_character(c) || matches!(c, '\u{2028}' | '\u{2029}'));
+    (fits && one_visible_line).then(|| value.to_owned())
+}
+
 fn socket_addr(value: &str) -> Option<SocketAddr> {
     value.to_socket_addrs().ok()?.next()
 }
@@ -172,6 +186,14 @@ impl Settings {
             "production" => Some(AppEnv::Production),
             _ => None,
         });
+        let app_name = r.parse(
+            "APP_NAME",
+            "Mailbox challenges demo",
+            &format!(
+                "a name of at most {MAX_APP_NAME_CHARS} characters on one line, without control or format characters"
+            ),
+            app_name,
+        );
         let app_addr = r.parse("APP_ADDR", "127.0.0.1:8080", "host:port, such as 127.0.0.1:8080", socket_addr);
         let app_base_url = r.parse(
             "APP_BASE_URL",
@@ -274,6 +296,7 @@ impl Settings {
         let missing = || SettingsError(vec!["internal: a setting failed without a message".into()]);
         Ok(Self {
             env: env.ok_or_else(missing)?,
+            app_name: app_name.ok_or_else(missing)?,
             app_addr: app_addr.ok_or_else(missing)?,
             app_base_url: app_base_url.ok_or_else(missing)?,
             challenge_api_addr: challenge_api_addr.ok_or_else(missing)?,
@@ -326,6 +349,25 @@ mod tests {
         assert_eq!(s.policy.ttl, Duration::from_secs(600));
         assert_eq!((s.policy.max_attempts, s.policy.create_limit), (5, 5));
         assert_eq!(s.mail_from.to_string(), "Demo <no-reply@localhost>");
+        assert_eq!(s.app_name, "Mailbox challenges demo");
+    }
+
+    #[test]
+    fn app_name_is_one_line_of_visible_text() {
+        assert_eq!(settings(&[("APP_NAME", "  Acme Café  ")]).unwrap().app_name, "Acme Café");
+        assert_eq!(settings(&[("APP_NAME", " ")]).unwrap().app_name, "Mailbox challenges demo", "blank means unset");
+        assert_eq!(settings(&[("APP_NAME", &"n".repeat(64))]).unwrap().app_name.len(), 64);
+        // It goes into subjects: a line break there would add headers of the sender's choosing.
+        for bad in ["Acme\r\nBcc: victim@example.com", "Acme\nX: y", "Ac\u{0}me", "Ac\tme", "Ac\u{2028}me"] {
+            let err = settings(&[("APP_NAME", bad)]).unwrap_err().to_string();
+            assert!(err.contains("APP_NAME") && err.contains("on one line"), "{bad:?}: {err}");
+            assert!(!err.contains("\r\nBcc") && !err.contains("\nX"), "the message escapes what it repeats: {err}");
+        }
+        for hidden in ["Acme\u{202E}", "Ac\u{200B}me"] {
+            assert!(settings(&[("APP_NAME", hidden)]).is_err(), "{hidden:?}");
+        }
+        let err = settings(&[("APP_NAME", &"n".repeat(65))]).unwrap_err().to_string();
+        assert!(err.contains("at most 64 characters"), "{err}");
     }
 
     #[test]

@@ -14,7 +14,13 @@
 
   // ---- Errors we raise ourselves, so they are not mistaken for WebAuthn DOMExceptions. ----
 
-  class ServerError extends Error {}
+  class ServerError extends Error {
+    /** `link`: `{ href, text }`, a page the server names as the way on, or null. */
+    constructor(message, link) {
+      super(message);
+      this.link = link;
+    }
+  }
   class NetworkError extends Error {}
 
   // ---- Status line ----
@@ -28,11 +34,26 @@
     return document.querySelector("[data-passkey-status]");
   }
 
-  function showStatus(element, message, isError = false) {
+  function showStatus(element, message, isError = false, link = null) {
     const status = statusFor(element);
     if (!status) return;
     status.textContent = message;
+    if (link) status.append(" ", anchor(link));
     status.classList.toggle("error", isError);
+  }
+
+  function anchor({ href, text }) {
+    const a = document.createElement("a");
+    a.href = href;
+    a.textContent = text;
+    return a;
+  }
+
+  // The recovery page's way out when this device already holds one of the account's passkeys:
+  // signing in with it.
+  function offerSignInInstead(shown) {
+    const offer = document.querySelector("form[data-passkey-sign-in-instead]");
+    if (offer) offer.hidden = !shown;
   }
 
   // Turns whatever went wrong into one sentence a person can act on.
@@ -82,7 +103,8 @@
     const data = await response.json().catch(() => null);
     if (!response.ok) {
       const message = data && typeof data.error === "string" ? data.error : null;
-      throw new ServerError(message || `Something went wrong (status ${response.status}). Please try again.`);
+      const link = typeof data?.link?.href === "string" && typeof data.link.text === "string" ? data.link : null;
+      throw new ServerError(message || `Something went wrong (status ${response.status}). Please try again.`, link);
     }
     return data || {};
   }
@@ -265,12 +287,14 @@
   async function run(button, ceremony, prompt, work) {
     button.disabled = true;
     showStatus(button, prompt);
+    offerSignInInstead(false);
     let leaving = false;
     try {
       leaving = follow(await work());
       if (leaving) showStatus(button, "Done. One moment…");
     } catch (error) {
-      showStatus(button, describe(error, ceremony), true);
+      showStatus(button, describe(error, ceremony), true, error instanceof ServerError ? error.link : null);
+      if (ceremony === "register" && error?.name === "InvalidStateError") offerSignInInstead(true);
     } finally {
       // Stay disabled while the next page loads, so a second click can't start another.
       if (!leaving) button.disabled = false;
@@ -278,11 +302,13 @@
     return leaving;
   }
 
-  function onRegisterClick(event) {
-    const button = event.currentTarget;
-    const form = button.closest("form[data-passkey-form]");
-    event.preventDefault(); // also stops Enter in the name field from submitting natively
-    if (!form || button.disabled) return;
+  // The form's submit, so that Enter in the name field does what the button does. Its own POST
+  // is only for browsers without this script.
+  function onRegisterSubmit(event) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const button = form.querySelector("button[data-passkey-register]");
+    if (!button || button.disabled) return;
     run(button, "register", "Follow your browser's prompt to create a passkey.", () => register(form));
   }
 
@@ -316,7 +342,7 @@
     }
 
     for (const button of document.querySelectorAll("button[data-passkey-register]")) {
-      button.addEventListener("click", onRegisterClick);
+      button.form?.addEventListener("submit", onRegisterSubmit);
     }
     for (const button of document.querySelectorAll("button[data-passkey-login]")) {
       button.addEventListener("click", onLoginClick);

@@ -60,7 +60,7 @@ describe(`email-code flows (${databaseBackend()})`, () => {
     await page.reload();
     await assertCodePage("Confirm your email", "j***@example.com");
 
-    const code = await codeFor(page, OLD_EMAIL, { subject: "Confirm your email address" });
+    const code = await codeFor(page, OLD_EMAIL, { subject: "Confirm your email address for Mailbox challenges demo" });
     await page.getByLabel("Code").fill(code);
     await clickTo(button("Continue"), "/account");
     await assertAccountPage(OLD_EMAIL, { signOutButton: true });
@@ -89,7 +89,7 @@ describe(`email-code flows (${databaseBackend()})`, () => {
     await assertCodePage("Enter your sign-in code", OLD_EMAIL);
     await shot(page, "login-code");
 
-    const code = await codeFor(page, OLD_EMAIL, { subject: "Your sign-in code" });
+    const code = await codeFor(page, OLD_EMAIL, { subject: "Your sign-in code for Mailbox challenges demo" });
 
     // A wrong code is refused and says how many tries are left.
     const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, "0");
@@ -128,7 +128,9 @@ describe(`email-code flows (${databaseBackend()})`, () => {
     await assertCodePage("Confirm your new email", NEW_EMAIL);
     await shot(page, "change-email-code");
 
-    const code = await codeFor(page, NEW_EMAIL, { subject: "Confirm your new email address" });
+    const code = await codeFor(page, NEW_EMAIL, {
+      subject: "Confirm your new email address for Mailbox challenges demo",
+    });
     await page.getByLabel("Code").fill(code);
     await clickTo(button("Continue"), "/account");
     assert.equal(await page.locator("main p.notice[role=status]").innerText(), "Your email address was changed.");
@@ -152,11 +154,17 @@ describe(`email-code flows (${databaseBackend()})`, () => {
     assert.equal(await toOld.first().locator(".recipient").innerText(), OLD_EMAIL);
     assert.deepEqual(
       await toOld.locator("h2").allInnerTexts(),
-      ["Your email address was changed", "Your sign-in code", "Confirm your email address"],
+      [
+        "Your email address was changed",
+        "Your sign-in code for Mailbox challenges demo",
+        "Confirm your email address for Mailbox challenges demo",
+      ],
       "every email to the old address, newest first",
     );
     const toNew = page.locator(`main article.message[data-recipient="${NEW_EMAIL}"]`);
-    assert.deepEqual(await toNew.locator("h2").allInnerTexts(), ["Confirm your new email address"]);
+    assert.deepEqual(await toNew.locator("h2").allInnerTexts(), [
+      "Confirm your new email address for Mailbox challenges demo",
+    ]);
     await shot(page, "dev-mailbox");
   });
 

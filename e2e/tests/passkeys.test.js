@@ -1,7 +1,8 @@
 // One person's journey through the passkey flows, in a real browser with Chromium's virtual
 // authenticator (DevTools Protocol, no hardware): sign up and add a passkey, sign in with it
 // without typing an email, lose the device, recover the account with an emailed code and a new
-// passkey, and find the lost passkey refused afterwards.
+// passkey, recover again on the device that has it (and sign in with it instead), and find the
+// lost passkey refused afterwards.
 
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
@@ -154,7 +155,7 @@ describe(`passkey flows (${databaseBackend()})`, () => {
     await page.getByLabel("Email").fill(EMAIL);
     await page.getByLabel("Name").fill(NAME);
     await clickTo(button("Send me a code"), "/verify");
-    const code = await codeFor(page, EMAIL, { subject: "Confirm your email address" });
+    const code = await codeFor(page, EMAIL, { subject: "Confirm your email address for Mailbox challenges demo" });
     await page.getByLabel("Code").fill(code);
     await clickTo(button("Continue"), "/account");
     await assertAccountPage(EMAIL);
@@ -164,17 +165,19 @@ describe(`passkey flows (${databaseBackend()})`, () => {
     assert.match(await page.locator("main .invite").innerText(), /^Add a passkey to sign in with your fingerprint/);
     await shot(page, "account-invites-to-add-a-passkey");
 
+    // Enter in the name field does what the button does (the recovery step clicks its button).
     await page.getByLabel("Name for the new passkey").fill(FIRST_PASSKEY);
     const added = Date.now();
-    await button("Add a passkey").click();
+    await page.getByLabel("Name for the new passkey").press("Enter");
     // The script reloads /account when the server has the passkey: the same URL, so wait for
     // the notice the new page carries.
     const notice = page.locator("main p.notice[role=status]");
     try {
       await notice.waitFor();
     } catch {
-      throw new Error(`no notice after "Add a passkey"; passkey status: "${await passkeyStatus()}"`);
+      throw new Error(`no notice after Enter in the name field; on ${page.url()}, passkey status: "${await passkeyStatus()}"`);
     }
+    assert.equal(new URL(page.url()).search, "", "the name never goes into the URL");
     assert.equal(await notice.innerText(), "Your passkey was added. You can use it to sign in next time.");
     await assertAccountPage(EMAIL);
     assert.equal(await page.locator("main .invite").count(), 0, "no invitation once there is a passkey");
@@ -257,7 +260,8 @@ describe(`passkey flows (${databaseBackend()})`, () => {
     await otherDevice.getByLabel("Email").fill(EMAIL);
     await otherDevice.getByRole("button", { name: "Send me a code", exact: true }).click();
     await otherDevice.waitForURL((url) => url.pathname === "/verify");
-    await otherDevice.getByLabel("Code").fill(await codeFor(otherDevice, EMAIL, { subject: "Your sign-in code" }));
+    const signInCode = await codeFor(otherDevice, EMAIL, { subject: "Your sign-in code for Mailbox challenges demo" });
+    await otherDevice.getByLabel("Code").fill(signInCode);
     await otherDevice.getByRole("button", { name: "Continue", exact: true }).click();
     await otherDevice.waitForURL((url) => url.pathname === "/account");
 
@@ -270,7 +274,7 @@ describe(`passkey flows (${databaseBackend()})`, () => {
     assert.equal(await page.locator("main strong.mailbox").innerText(), EMAIL, "the address as typed");
     await shot(page, "recovery-code");
 
-    const code = await codeFor(page, EMAIL, { subject: "Recover your account" });
+    const code = await codeFor(page, EMAIL, { subject: "Recover your account for Mailbox challenges demo" });
     await page.getByLabel("Code").fill(code);
     await clickTo(button("Continue"), "/recover/passkey");
     assert.equal(await h1(), "Set up a new passkey");
@@ -319,6 +323,34 @@ describe(`passkey flows (${databaseBackend()})`, () => {
     const notice = await latestMessage(page, EMAIL, { subject: "A passkey was added to your account" });
     assert.match(notice.text, /after a code sent to this address was used to recover the account/);
     assert.doesNotMatch(notice.text, /\b\d{6}\b/, "the notice carries no code");
+  });
+
+  step("recovering on a device that holds the account's passkey offers to sign in with it", async () => {
+    await signOut();
+    // Straight to /recover: on the login page this device's passkey would sign in by itself.
+    await page.goto("/recover");
+    await page.getByLabel("Email").fill(EMAIL);
+    await clickTo(button("Send me a code"), "/verify");
+    await page.getByLabel("Code").fill(
+      await codeFor(page, EMAIL, { subject: "Recover your account for Mailbox challenges demo" }),
+    );
+    await clickTo(button("Continue"), "/recover/passkey");
+    const signInWithIt = button("Sign in with it");
+    assert.equal(await signInWithIt.count(), 0, "not offered before the device turns out to hold a passkey");
+
+    // The browser refuses a second passkey for the account here (InvalidStateError).
+    await button("Create a passkey").click();
+    const status = page.locator("main [data-passkey-status].error");
+    await status.waitFor();
+    assert.equal(await status.innerText(), "This device already has a passkey for your account.");
+    await signInWithIt.waitFor();
+    await shot(page, "recovery-device-has-a-passkey");
+
+    // The login page's autofill then signs in with it by itself, as in the autofill step.
+    await signInWithIt.click();
+    await page.waitForURL((url) => url.pathname === "/account");
+    await assertAccountPage(EMAIL);
+    assert.deepEqual((await listedPasskeys()).map((p) => p.name), [NEW_PASSKEY], "nothing added or removed");
   });
 
   step("the lost passkey is refused", async () => {

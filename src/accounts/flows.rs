@@ -8,16 +8,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
 use super::emails;
 use super::users::{AccountError, Users};
-use crate::challenges::model::{Challenge, ChallengeId, Code, NewChallenge, Purpose, RecipientName, Secret, UserId};
+use crate::challenges::message;
+use crate::challenges::model::{
+    Challenge, ChallengeId, Code, CreatedChallenge, NewChallenge, Purpose, RecipientName, Secret, UserId,
+};
 use crate::client::{ChallengeClient, ClientError};
 use crate::clock::Clock;
 use crate::domain::{AccountId, DisplayName, EmailAddress, plural, wait_in_words};
-use crate::mail::{Mailer, Outbox, OutgoingEmail};
+use crate::mail::{Brand, Mailer, Outbox, OutgoingEmail};
 
 /// How long before another code may be asked for.
 pub const RESEND_COOLDOWN: Duration = Duration::from_secs(30);
@@ -180,7 +182,7 @@ pub struct Flows {
     mailer: Arc<dyn Mailer>,
     outbox: Outbox,
     clock: Clock,
-    base_url: String,
+    brand: Brand,
     max_attempts: u32,
 }
 
@@ -192,16 +194,16 @@ pub struct FlowParts {
     /// For the notice to the old address after an email change, which must not be lost.
     pub outbox: Outbox,
     pub clock: Clock,
-    /// The app's public origin, for the links in notices.
-    pub base_url: Url,
+    /// The product and site every email names, and the base of the links in notices.
+    pub brand: Brand,
     /// The service's attempts per challenge, to say how many are left.
     pub max_attempts: u32,
 }
 
 impl Flows {
     pub fn new(parts: FlowParts) -> Self {
-        let FlowParts { client, users, mailer, outbox, clock, base_url, max_attempts } = parts;
-        Self { client, users, mailer, outbox, clock, base_url: origin(&base_url), max_attempts }
+        let FlowParts { client, users, mailer, outbox, clock, brand, max_attempts } = parts;
+        Self { client, users, mailer, outbox, clock, brand, max_attempts }
     }
 
     /// Creates the challenge for `flow` and sends its email. Other pending codes for the same
@@ -215,7 +217,7 @@ impl Flows {
             // The sign-up code greets nobody by name: whoever typed the address may not own it,
             // and the name would put their text in a real email from us to a stranger.
             Flow::Signup { .. } => match self.users.find_by_email(email).await? {
-                Some(_) => Delivery::Notice(emails::signup_attempt_on_existing_account(email, &self.base_url)),
+                Some(_) => Delivery::Notice(emails::signup_attempt_on_existing_account(email, &self.brand)),
                 None => Delivery::Code,
             },
             Flow::Login { .. } | Flow::Recovery { .. } => match self.users.find_by_email(email).await? {
@@ -226,7 +228,7 @@ impl Flows {
                     request.name = recipient_name(&user.name);
                     Delivery::Code
                 }
-                None => Delivery::Notice(emails::no_account(email, &self.base_url)),
+                None => Delivery::Notice(emails::no_account(email, &self.brand)),
             },
             // Nor does the code to a new address: it is not proven yet, and the account's name
             // would be its owner's text in our email to a stranger.
@@ -236,7 +238,7 @@ impl Flows {
                 // Saying "taken" here would let any signed-in user test addresses for accounts.
                 match self.users.find_by_email(email).await? {
                     Some(owner) if owner.id != *account => {
-                        Delivery::Notice(emails::email_change_to_existing_account(email, &self.base_url))
+                        Delivery::Notice(emails::email_change_to_existing_account(email, &self.brand))
                     }
                     _ => Delivery::Code,
                 }
@@ -244,7 +246,7 @@ impl Flows {
         };
         let created = self.client.create(&request).await?;
         let message = match delivery {
-            Delivery::Code => created.message.addressed_to(created.challenge.email.clone()),
+            Delivery::Code => self.code_email(&created, request.name.as_ref()),
             Delivery::Notice(notice) => notice,
         };
         let challenge_id = created.challenge.challenge_id;
@@ -258,6 +260,18 @@ impl Flows {
         }
         let resend_after = self.clock.now_ms() + RESEND_COOLDOWN.as_millis() as i64;
         Ok(Pending { flow, challenge_id, secret: created.secret, wrong_codes: 0, resend_after })
+    }
+
+    /// The code email under the app's own name, rendered here rather than taken from the
+    /// service's `message`, which names no product, so that it reads the same whichever service
+    /// (embedded or hosted) issued the code. Its expiry is the challenge's lifetime as the service
+    /// set it: this server's clock may differ from a remote service's.
+    fn code_email(&self, created: &CreatedChallenge, name: Option<&RecipientName>) -> OutgoingEmail {
+        let challenge = &created.challenge;
+        let lifetime = u64::try_from(challenge.expires_at - challenge.created_at).unwrap_or(0);
+        let ttl = Duration::from_millis(lifetime);
+        message::render_for(&self.brand, &challenge.purpose, name, &created.code, ttl)
+            .addressed_to(challenge.email.clone())
     }
 
     /// A new code for the same flow. Once it was sent, this session's old code stops working;
@@ -337,7 +351,7 @@ impl Flows {
                 // a change they did not make, even if the mail server is down right now.
                 let mut change = self.outbox.begin().await?;
                 self.users.change_email(change.conn(), *account, email).await?;
-                change.queue(&emails::email_changed(&user.email, email, &self.base_url)).await?;
+                change.queue(&emails::email_changed(&user.email, email, &self.brand)).await?;
                 change.commit().await?;
                 Ok(Completed::EmailChanged(*account))
             }
@@ -365,11 +379,6 @@ fn subject_of(account: AccountId) -> UserId {
 /// A display name fits the rules of a recipient name, so the greeting always has it.
 fn recipient_name(name: &DisplayName) -> Option<RecipientName> {
     RecipientName::parse(name.as_str()).ok().flatten()
-}
-
-/// `http://localhost:8080`: the origin without the trailing slash `Url` keeps.
-pub fn origin(url: &Url) -> String {
-    url.as_str().trim_end_matches('/').to_owned()
 }
 
 fn expect_subject(verified: &Challenge, account: AccountId) -> Result<(), FlowError> {

@@ -7,15 +7,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use reqwest::Url;
-
 use super::emails;
-use super::flows::origin;
 use super::session_store::DbSessionStore;
 use super::users::Users;
 use crate::clock::{Clock, format_time};
 use crate::domain::AccountId;
-use crate::mail::Outbox;
+use crate::mail::{Brand, Outbox};
 use crate::passkeys::PasskeyError;
 use crate::passkeys::store::PasskeyStore;
 use webauthn_rs::prelude::Passkey;
@@ -54,7 +51,7 @@ pub struct Recovery {
     outbox: Outbox,
     clock: Clock,
     ttl: Duration,
-    base_url: String,
+    brand: Brand,
 }
 
 /// What recovery is built from.
@@ -65,14 +62,14 @@ pub struct RecoveryParts {
     pub clock: Clock,
     /// How long a grant may enrol a passkey.
     pub ttl: Duration,
-    /// The app's public origin, for the link in the notice.
-    pub base_url: Url,
+    /// The product and site the notice names, and the base of its link.
+    pub brand: Brand,
 }
 
 impl Recovery {
     pub fn new(parts: RecoveryParts) -> Self {
-        let RecoveryParts { users, outbox, clock, ttl, base_url } = parts;
-        Self { users, outbox, clock, ttl, base_url: origin(&base_url) }
+        let RecoveryParts { users, outbox, clock, ttl, brand } = parts;
+        Self { users, outbox, clock, ttl, brand }
     }
 
     /// The grant that a verified recovery code opens.
@@ -104,7 +101,7 @@ impl Recovery {
         }
         if let Some(user) = user {
             let when = format_time(self.clock.now_ms());
-            recovery.queue(&emails::passkey_added_through_recovery(&user.email, &when, &self.base_url)).await?;
+            recovery.queue(&emails::passkey_added_through_recovery(&user.email, &when, &self.brand)).await?;
         }
         Ok(recovery.commit().await?)
     }

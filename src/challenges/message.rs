@@ -8,21 +8,46 @@ use std::time::Duration;
 use maud::{Markup, html};
 
 use super::model::{Code, Message, Purpose, RecipientName};
-use crate::mail::template;
+use crate::domain::expires_in_words;
+use crate::mail::{Brand, template};
 
-/// Renders the message sent to the mailbox for a new challenge.
+/// The message the service returns for a new challenge, and sends with `sendEmail`. It names no
+/// product: a tenancy has none, and the hosted service's message has none either.
 pub fn render(purpose: &Purpose, name: Option<&RecipientName>, code: &Code, ttl: Duration) -> Message {
-    let content = Content {
-        wording: wording(purpose),
-        greeting: greeting(name),
-        code: code.expose(),
-        expires_in: expires_in(ttl),
+    compose(purpose, name, code, ttl, None)
+}
+
+/// The same message as an app sends it itself: the subject names the product, and the product
+/// and site sign it, so the reader knows who sent the code and where it belongs.
+pub fn render_for(
+    brand: &Brand,
+    purpose: &Purpose,
+    name: Option<&RecipientName>,
+    code: &Code,
+    ttl: Duration,
+) -> Message {
+    compose(purpose, name, code, ttl, Some(brand))
+}
+
+fn compose(
+    purpose: &Purpose,
+    name: Option<&RecipientName>,
+    code: &Code,
+    ttl: Duration,
+    brand: Option<&Brand>,
+) -> Message {
+    let wording = wording(purpose);
+    let subject = match brand {
+        Some(brand) => format!("{} for {}", wording.subject, brand.product()),
+        None => wording.subject.to_owned(),
     };
-    Message {
-        subject: content.wording.subject.to_owned(),
-        html: html_body(&content).into_string(),
-        text: text_body(&content),
-    }
+    let content =
+        Content { wording, greeting: greeting(name), code: code.expose(), expires_in: expires_in_words(ttl.as_secs()) };
+    let text = match brand {
+        Some(brand) => brand.signed(&text_body(&content)),
+        None => text_body(&content),
+    };
+    Message { html: html_body(&subject, &content, brand).into_string(), text, subject }
 }
 
 /// The purpose-specific phrases of a message.
@@ -84,7 +109,7 @@ struct Content<'a> {
     wording: Wording,
     greeting: String,
     code: &'a str,
-    /// "10 minutes", "1 minute".
+    /// "10 minutes", "45 seconds": rounded down, never more time than the code has.
     expires_in: String,
 }
 
@@ -110,20 +135,14 @@ fn greeting(name: Option<&RecipientName>) -> String {
     }
 }
 
-/// Rounds up so the reader is never promised more time than the code really has.
-fn expires_in(ttl: Duration) -> String {
-    let minutes = ttl.as_millis().div_ceil(60_000).max(1);
-    if minutes == 1 { "1 minute".to_owned() } else { format!("{minutes} minutes") }
-}
-
 /// Email clients drop `<style>` support unevenly, so light colours live in inline styles and this
 /// sheet only overrides them (hence `!important`) where dark mode is understood.
-fn html_body(content: &Content<'_>) -> Markup {
+fn html_body(subject: &str, content: &Content<'_>, brand: Option<&Brand>) -> Markup {
     let wording = &content.wording;
     // The preview line stays free of the code, like the subject: both show on lock screens.
     let preheader = format!("Your code expires in {}.", content.expires_in);
     template::document(
-        wording.subject,
+        subject,
         &preheader,
         html! {
             (template::heading(wording.heading))
@@ -137,6 +156,7 @@ fn html_body(content: &Content<'_>) -> Markup {
             (template::paragraph(&content.expiry_line()))
             (template::small_print(&content.ignore_line()))
         },
+        brand,
     )
 }
 
@@ -159,7 +179,7 @@ mod tests {
 
     const CODE: &str = "012345";
 
-    fn render_for(purpose: &str, name: &str, ttl_secs: u64) -> Message {
+    fn render_unbranded(purpose: &str, name: &str, ttl_secs: u64) -> Message {
         let purpose = Purpose::parse(purpose).unwrap();
         let name = RecipientName::parse(name).unwrap();
         let code = Code::new(CODE.into());
@@ -176,23 +196,23 @@ mod tests {
             ("newsletter-optin", "Your verification code"),
         ];
         for (purpose, subject) in cases {
-            let message = render_for(purpose, "", 600);
+            let message = render_unbranded(purpose, "", 600);
             assert_eq!(message.subject, subject, "purpose {purpose}");
             assert!(message.html.contains(subject), "purpose {purpose}");
         }
-        assert!(render_for("signup", "", 600).text.contains("finish signing up"));
-        assert!(render_for("account-recovery", "", 600).text.contains("recover access"));
+        assert!(render_unbranded("signup", "", 600).text.contains("finish signing up"));
+        assert!(render_unbranded("account-recovery", "", 600).text.contains("recover access"));
     }
 
     #[test]
     fn code_is_in_both_bodies_but_never_the_subject_or_preview() {
         for purpose in ["signup", "login", "email-change", "account-recovery", "other"] {
-            let message = render_for(purpose, "Jane", 600);
+            let message = render_unbranded(purpose, "Jane", 600);
             assert!(!message.subject.contains(CODE), "purpose {purpose}");
             assert!(message.html.contains(CODE), "purpose {purpose}");
             assert!(message.text.lines().any(|line| line == CODE), "code must be on its own line: {}", message.text);
         }
-        let html = render_for("login", "", 600).html;
+        let html = render_unbranded("login", "", 600).html;
         assert!(html.contains("Your code expires in 10 minutes."));
         let preview_end = html.find("Your code expires in").unwrap();
         assert!(!html[..preview_end].contains(CODE));
@@ -200,42 +220,67 @@ mod tests {
 
     #[test]
     fn greets_by_name_when_given() {
-        let named = render_for("login", "Jane", 600);
+        let named = render_unbranded("login", "Jane", 600);
         assert!(named.html.contains("Hi Jane,"));
         assert!(named.text.starts_with("Hi Jane,\n"));
-        let anonymous = render_for("login", "  ", 600);
+        let anonymous = render_unbranded("login", "  ", 600);
         assert!(anonymous.html.contains("Hi,"));
         assert!(anonymous.text.starts_with("Hi,\n"));
     }
 
     #[test]
     fn name_is_escaped_in_html() {
-        let message = render_for("signup", "<script>alert(1)</script>", 600);
+        let message = render_unbranded("signup", "<script>alert(1)</script>", 600);
         assert!(message.html.contains("Hi &lt;script&gt;alert(1)&lt;/script&gt;,"));
         assert!(!message.html.contains("<script"));
     }
 
     #[test]
-    fn expiry_is_rounded_up_to_whole_minutes() {
-        let cases = [(600, "10 minutes"), (60, "1 minute"), (90, "2 minutes"), (30, "1 minute"), (0, "1 minute")];
+    fn expiry_never_promises_more_time_than_the_code_has() {
+        let cases = [(600, "10 minutes"), (60, "1 minute"), (90, "1 minute"), (599, "9 minutes"), (30, "30 seconds")];
         for (secs, phrase) in cases {
-            let message = render_for("login", "", secs);
+            let message = render_unbranded("login", "", secs);
             let line = format!("This code expires in {phrase}.");
             assert!(message.text.contains(&line), "{secs}s: {}", message.text);
             assert!(message.html.contains(&line), "{secs}s");
         }
-        assert_eq!(expires_in(Duration::from_millis(60_001)), "2 minutes");
+        let almost_two_minutes = Duration::from_millis(119_999);
+        let message = render(&Purpose::parse("login").unwrap(), None, &Code::new(CODE.into()), almost_two_minutes);
+        assert!(message.text.contains("This code expires in 1 minute."), "{}", message.text);
+    }
+
+    #[test]
+    fn an_apps_own_message_names_its_product_and_site() {
+        let brand = Brand::new("Acme Mail", &reqwest::Url::parse("http://localhost:8080").unwrap());
+        let purpose = Purpose::parse("login").unwrap();
+        let message = render_for(&brand, &purpose, None, &Code::new(CODE.into()), Duration::from_secs(600));
+        assert_eq!(message.subject, "Your sign-in code for Acme Mail");
+        assert!(message.html.contains("<title>Your sign-in code for Acme Mail</title>"));
+        assert!(
+            message.html.contains(r#"Acme Mail · <a class="mb-muted" href="http://localhost:8080""#),
+            "{}",
+            message.html
+        );
+        assert!(message.text.ends_with("\n\n-- \nAcme Mail · localhost:8080\n"), "{}", message.text);
+        assert!(message.text.lines().any(|line| line == CODE));
+    }
+
+    #[test]
+    fn the_services_message_names_no_product() {
+        let message = render_unbranded("login", "", 600);
+        assert_eq!(message.subject, "Your sign-in code");
+        assert!(!message.text.contains("-- ") && !message.html.contains("localhost"));
     }
 
     #[test]
     fn ignore_line_adds_security_advice_for_sensitive_purposes() {
         for purpose in ["login", "signup", "other"] {
-            let text = render_for(purpose, "", 600).text;
+            let text = render_unbranded(purpose, "", 600).text;
             assert!(text.contains("If you didn't ask for this code"));
             assert!(!text.contains("account's security"), "purpose {purpose}");
         }
         for purpose in ["email-change", "account-recovery"] {
-            let message = render_for(purpose, "", 600);
+            let message = render_unbranded(purpose, "", 600);
             assert!(message.text.contains("If you didn't ask for this code"));
             assert!(message.text.contains("account's security"), "purpose {purpose}");
             assert!(message.html.contains("account's security"), "purpose {purpose}");
@@ -244,7 +289,7 @@ mod tests {
 
     #[test]
     fn html_is_a_responsive_document_with_dark_mode() {
-        let html = render_for("login", "", 600).html;
+        let html = render_unbranded("login", "", 600).html;
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert!(html.contains(r#"name="viewport""#));
         assert!(html.contains(r#"<meta name="color-scheme" content="light dark">"#));

@@ -13,7 +13,7 @@ impl InvalidInput {
 
 /// Whether `c` is a Unicode format character (general category Cf): invisible, and able to
 /// reorder what a reader sees (U+202E turns `gnp.exe` around) or to hide text between letters.
-fn is_format_character(c: char) -> bool {
+pub fn is_format_character(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}' | '\u{0890}'..='\u{0891}'
         | '\u{08E2}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'

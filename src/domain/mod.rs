@@ -9,6 +9,6 @@ mod words;
 
 pub use account::{AccountId, DisplayName};
 pub use email::EmailAddress;
-pub use input::{InvalidInput, bounded_text, without_format_characters};
+pub use input::{InvalidInput, bounded_text, is_format_character, without_format_characters};
 pub use secret::{SecretString, constant_time_eq, hmac_sha256, random_token};
-pub use words::{plural, wait_in_words};
+pub use words::{expires_in_words, plural, wait_in_words};

@@ -1,4 +1,4 @@
-//! Numbers as a person reads them: counts with their noun, and waits in words.
+//! Numbers as a person reads them: counts with their noun, waits and expiries in words.
 
 /// `1 attempt`, `4 attempts`: the count with its noun, plural unless it is one. For the
 /// nouns this app counts, which all take an `s`.
@@ -11,6 +11,12 @@ pub fn plural(count: u64, noun: &str) -> String {
 /// the wait is never longer than it says.
 pub fn wait_in_words(seconds: u64) -> String {
     if seconds < 60 { plural(seconds, "second") } else { format!("about {}", plural(seconds.div_ceil(60), "minute")) }
+}
+
+/// `45 seconds`, `9 minutes`: how long something stays valid, seconds under a minute, else
+/// whole minutes rounded down, so that it never promises more time than there is.
+pub fn expires_in_words(seconds: u64) -> String {
+    if seconds < 60 { plural(seconds, "second") } else { plural(seconds / 60, "minute") }
 }
 
 #[cfg(test)]
@@ -33,5 +39,16 @@ mod tests {
         assert_eq!(wait_in_words(538), "about 9 minutes");
         assert_eq!(wait_in_words(582), "about 10 minutes");
         assert_eq!(wait_in_words(600), "about 10 minutes");
+    }
+
+    #[test]
+    fn expiries_under_a_minute_are_in_seconds_and_longer_ones_in_minutes_rounded_down() {
+        assert_eq!(expires_in_words(1), "1 second");
+        assert_eq!(expires_in_words(30), "30 seconds");
+        assert_eq!(expires_in_words(59), "59 seconds");
+        assert_eq!(expires_in_words(60), "1 minute");
+        assert_eq!(expires_in_words(119), "1 minute");
+        assert_eq!(expires_in_words(599), "9 minutes");
+        assert_eq!(expires_in_words(600), "10 minutes");
     }
 }

@@ -4,6 +4,8 @@
 
 use maud::{DOCTYPE, Markup, html};
 
+use super::Brand;
+
 const DARK_MODE_CSS: &str = "
 :root { color-scheme: light dark; supported-color-schemes: light dark; }
 @media (prefers-color-scheme: dark) {
@@ -17,8 +19,9 @@ const DARK_MODE_CSS: &str = "
 
 const FONT: &str = "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;";
 
-/// A whole email: `preheader` is the inbox preview line, `content` goes in the card.
-pub fn document(title: &str, preheader: &str, content: Markup) -> Markup {
+/// A whole email: `preheader` is the inbox preview line, `content` goes in the card, and the
+/// `brand`, if any, signs it under the card.
+pub fn document(title: &str, preheader: &str, content: Markup, brand: Option<&Brand>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -42,10 +45,22 @@ pub fn document(title: &str, preheader: &str, content: Markup) -> Markup {
                                 style="width:100%;max-width:520px;margin:0 auto;background-color:#ffffff;border-radius:8px;" {
                                 tr { td style="padding:32px 28px;" { (content) } }
                             }
+                            @if let Some(brand) = brand { (footer(brand)) }
                         }
                     }
                 }
             }
+        }
+    }
+}
+
+/// `Mailbox challenges demo · localhost:8080`, the site linked: who sent this, and where.
+fn footer(brand: &Brand) -> Markup {
+    let style = format!("{FONT}margin:16px 0 0;font-size:13px;line-height:20px;text-align:center;color:#52525b;");
+    html! {
+        p.mb-muted style=(style) {
+            (brand.product()) " · "
+            a.mb-muted href=(brand.base_url()) style="color:#52525b;text-decoration:underline;" { (brand.site()) }
         }
     }
 }

@@ -28,7 +28,7 @@ use crate::challenges::tenancy::{ConfiguredKey, Tenancies};
 use crate::client::{ChallengeClient, HttpClient, HttpClientConfig, InProcessClient};
 use crate::clock::Clock;
 use crate::db::Database;
-use crate::mail::{DevMailbox, Mailer, Outbox, SmtpMailer};
+use crate::mail::{Brand, DevMailbox, Mailer, Outbox, SmtpMailer};
 use crate::passkeys::Passkeys;
 use crate::passkeys::ceremonies::Ceremonies;
 use crate::settings::Settings;
@@ -197,6 +197,7 @@ fn app_state(
     outbox: Outbox,
 ) -> anyhow::Result<AppState> {
     let users = Users::new(db.clone(), clock.clone());
+    let brand = Brand::new(&settings.app_name, &settings.app_base_url);
     Ok(AppState {
         flows: Flows::new(FlowParts {
             client,
@@ -204,7 +205,7 @@ fn app_state(
             mailer,
             outbox: outbox.clone(),
             clock: clock.clone(),
-            base_url: settings.app_base_url.clone(),
+            brand: brand.clone(),
             max_attempts: settings.policy.max_attempts,
         }),
         recovery: Recovery::new(RecoveryParts {
@@ -212,7 +213,7 @@ fn app_state(
             outbox,
             clock: clock.clone(),
             ttl: settings.recovery_ttl,
-            base_url: settings.app_base_url.clone(),
+            brand,
         }),
         passkeys: Passkeys::new(&settings.app_base_url, db.clone(), clock.clone())?,
         users,

@@ -9,8 +9,8 @@ use super::context::PageContext;
 use super::csrf::{CsrfForm, NoFields};
 use super::error::PageError;
 use super::forms::{EmailForm, csrf_field, email_field, error_message, start_flow};
-use super::guards::{RecentlySignedIn, SignedIn, ToEmailChange, recently_authenticated};
-use super::layout::{page, passkey_script, passkey_status};
+use super::guards::{ChangingEmail, RecentlySignedIn, SignedIn, recently_authenticated};
+use super::layout::{new_passkey_form, page, passkey_script, passkey_status};
 use super::response::{html, see_other};
 use super::session::AppSession;
 use crate::accounts::flows::Flow;
@@ -43,14 +43,11 @@ fn account_page(context: &PageContext, user: &User, passkeys: &[StoredPasskey], 
                 }
             }
             @if recent {
-                form data-passkey-form {
-                    label { "Name for the new passkey" input type="text" name="name" maxlength="64" placeholder="e.g. My phone"; }
-                    button type="button" data-passkey-register { "Add a passkey" }
-                }
+                (new_passkey_form(&context.csrf, html! {}, "e.g. My phone", "Add a passkey"))
                 (passkey_status())
                 (passkey_script())
             } @else {
-                p { "To add a passkey, first " a href="/reauth?next=/account" { "confirm it's you" } "." }
+                p { "To add a passkey, first " a href="/reauth?for=add-passkey" { "confirm it's you" } "." }
             }
         },
     )
@@ -106,7 +103,7 @@ pub async fn show(
 }
 
 pub async fn email_form(
-    RecentlySignedIn(user, _): RecentlySignedIn<ToEmailChange>,
+    RecentlySignedIn(user, _): RecentlySignedIn<ChangingEmail>,
     session: AppSession,
     context: PageContext,
 ) -> HttpResponse {
@@ -115,7 +112,7 @@ pub async fn email_form(
 
 pub async fn change_email(
     CsrfForm(form): CsrfForm<EmailForm>,
-    RecentlySignedIn(user, _): RecentlySignedIn<ToEmailChange>,
+    RecentlySignedIn(user, _): RecentlySignedIn<ChangingEmail>,
     state: web::Data<AppState>,
     session: AppSession,
     context: PageContext,

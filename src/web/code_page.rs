@@ -14,6 +14,7 @@ use super::csrf::{CsrfForm, NoFields};
 use super::error::{PageError, flow_status};
 use super::forms::{csrf_field, error_message};
 use super::layout::{app_script, page};
+use super::reauth::continue_after_sign_in;
 use super::response::{html, see_other};
 use super::session::AppSession;
 use crate::accounts::flows::{Completed, Flow, FlowError, Pending};
@@ -222,7 +223,7 @@ pub async fn submit_code(
     match state.flows.verify(&mut pending, &form.code).await {
         Ok(Completed::SignedIn(account)) => {
             session.sign_in(account, state.clock.now_ms())?;
-            Ok(see_other(&session.take_return_to().unwrap_or_else(|| "/account".into())))
+            Ok(see_other(continue_after_sign_in(&state, &session, account).await?))
         }
         Ok(Completed::Recovered(account)) => {
             session.start_recovery(state.recovery.grant(account))?;

@@ -1,4 +1,4 @@
-//! The stylesheet's buttons and links stay readable in both colour schemes: each text colour
+//! The stylesheet's buttons, links and warnings stay readable in both colour schemes: each text colour
 //! reaches WCAG AA's 4.5:1 against the background it is drawn on, read from `static/app.css`
 //! itself (its custom properties, light and then the dark overrides, and the rules that use them).
 
@@ -54,7 +54,7 @@ fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
 }
 
 #[test]
-fn buttons_and_links_reach_4_5_to_1_in_light_and_dark() {
+fn buttons_links_and_warnings_reach_4_5_to_1_in_light_and_dark() {
     // (what, its text colour, the background it is drawn on). Buttons without a background of
     // their own, and links, sit on the card (`main`) or the page around it.
     let pairs = [
@@ -65,6 +65,7 @@ fn buttons_and_links_reach_4_5_to_1_in_light_and_dark() {
         ("link button", rule_value("button.link", "color"), "var(--card)"),
         ("disabled link button", rule_value("button.link:disabled", "color"), "var(--card)"),
         ("danger link button", rule_value("button.danger", "color"), "var(--card)"),
+        ("warning", rule_value(".warning", "color"), "var(--card)"),
     ];
     let mut failures = Vec::new();
     for (name, dark) in [("light", false), ("dark", true)] {

@@ -78,7 +78,8 @@ impl ResponseError for PageError {
     }
 }
 
-/// An error of a JSON endpoint, answered as `{"error": "what to do"}`.
+/// An error of a JSON endpoint, answered as `{"error": "what to do"}`, with
+/// `"link": {"href", "text"}` when a page is the way on.
 #[derive(Debug, thiserror::Error)]
 pub enum JsonError {
     #[error("{CSRF_REFUSED}")]
@@ -87,6 +88,8 @@ pub enum JsonError {
     BadBody(String),
     #[error("{0}")]
     Forbidden(Cow<'static, str>),
+    #[error("Your recovery time ran out, so this page can no longer add a passkey.")]
+    RecoveryExpired,
     #[error(transparent)]
     Passkey(#[from] PasskeyError),
     #[error("{OUR_FAILURE}")]
@@ -96,6 +99,14 @@ pub enum JsonError {
 impl JsonError {
     pub fn forbidden(message: &'static str) -> Self {
         Self::Forbidden(Cow::Borrowed(message))
+    }
+
+    /// A link the script shows beside the error, when following it is what to do next.
+    fn way_on(&self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Self::RecoveryExpired => Some(("/recover", "Get a new code")),
+            _ => None,
+        }
     }
 }
 
@@ -108,7 +119,7 @@ impl From<sqlx::Error> for JsonError {
 impl ResponseError for JsonError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Csrf | Self::Forbidden(_) | Self::RecoveryExpired => StatusCode::FORBIDDEN,
             Self::BadBody(_) => StatusCode::BAD_REQUEST,
             Self::Passkey(PasskeyError::Storage(_)) | Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Passkey(PasskeyError::AlreadyRegistered | PasskeyError::ChangedMeanwhile) => StatusCode::CONFLICT,
@@ -125,7 +136,11 @@ impl ResponseError for JsonError {
             Self::Passkey(PasskeyError::Rejected(cause)) => tracing::info!(error = %cause, "passkey refused"),
             _ => {}
         }
-        HttpResponse::build(self.status_code()).json(json!({ "error": self.to_string() }))
+        let mut body = json!({ "error": self.to_string() });
+        if let Some((href, text)) = self.way_on() {
+            body["link"] = json!({ "href": href, "text": text });
+        }
+        HttpResponse::build(self.status_code()).json(body)
     }
 }
 

@@ -12,6 +12,7 @@ use futures_util::future::LocalBoxFuture;
 use super::AppState;
 use super::context::current_user;
 use super::error::{JsonError, PageError};
+use super::reauth::ChangeToConfirm;
 use super::session::AppSession;
 use crate::accounts::users::User;
 use crate::domain::AccountId;
@@ -42,41 +43,46 @@ impl FromRequest for SignedIn {
     }
 }
 
-/// Where the person continues after confirming it's them.
-pub trait ReturnPage {
-    const PATH: &'static str;
+/// The change a gated handler makes, read from its request.
+pub trait GatedChange {
+    fn of(req: &HttpRequest) -> Result<ChangeToConfirm, PageError>;
 }
 
-/// Back to the account page.
-pub struct ToAccount;
+/// The email-change form and its submission.
+pub struct ChangingEmail;
 
-impl ReturnPage for ToAccount {
-    const PATH: &'static str = "/account";
+impl GatedChange for ChangingEmail {
+    fn of(_: &HttpRequest) -> Result<ChangeToConfirm, PageError> {
+        Ok(ChangeToConfirm::ChangeEmail)
+    }
 }
 
-/// Back to the email-change form.
-pub struct ToEmailChange;
+/// Removing the passkey whose id is the path's `{id}`.
+pub struct RemovingPasskey;
 
-impl ReturnPage for ToEmailChange {
-    const PATH: &'static str = "/account/email";
+impl GatedChange for RemovingPasskey {
+    fn of(req: &HttpRequest) -> Result<ChangeToConfirm, PageError> {
+        let id = req.match_info().get("id").and_then(|id| id.parse().ok()).ok_or(PageError::NotFound)?;
+        Ok(ChangeToConfirm::RemovePasskey(id))
+    }
 }
 
 /// The signed-in user, signed in within [`RECENT_AUTHENTICATION`]. Anyone signed in longer ago
-/// is sent to confirm it's them, then on to `P::PATH`; anyone else to the login page.
-pub struct RecentlySignedIn<P: ReturnPage>(pub User, pub PhantomData<P>);
+/// is sent to confirm it's them, with the change `C` kept to finish afterwards; anyone else to
+/// the login page.
+pub struct RecentlySignedIn<C: GatedChange>(pub User, pub PhantomData<C>);
 
-impl<P: ReturnPage> FromRequest for RecentlySignedIn<P> {
+impl<C: GatedChange> FromRequest for RecentlySignedIn<C> {
     type Error = PageError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let signed_in = SignedIn::from_request(req, payload);
-        let (session, now) = (AppSession::of(req), now_ms(req));
+        let (session, now, change) = (AppSession::of(req), now_ms(req), C::of(req));
         Box::pin(async move {
             let SignedIn(user) = signed_in.await?;
             if !recently_authenticated(&session, now) {
-                session.set_return_to(P::PATH)?;
-                session.set_notice("For your security, please confirm it's you.")?;
+                session.set_change_to_confirm(change?)?;
                 return Err(PageError::ReauthRequired);
             }
             Ok(Self(user, PhantomData))
@@ -85,7 +91,7 @@ impl<P: ReturnPage> FromRequest for RecentlySignedIn<P> {
 }
 
 /// Who may enrol a passkey now: the signed-in user, or the account of an unexpired recovery.
-/// Anyone else gets a JSON 403.
+/// Anyone else gets a JSON 403, which for an expired recovery leads to a new code.
 pub enum Enroller {
     SignedIn { account: AccountId, recently: bool },
     Recovering(AccountId),
@@ -108,6 +114,7 @@ impl FromRequest for Enroller {
         let enroller = match (session.user_id(), session.recovery()) {
             (Some(account), _) => Ok(Self::SignedIn { account, recently: recently_authenticated(&session, now) }),
             (None, Some(grant)) if grant.is_active(now) => Ok(Self::Recovering(grant.account)),
+            (None, Some(_)) => Err(JsonError::RecoveryExpired),
             _ => Err(JsonError::forbidden("Sign in first, then add a passkey.")),
         };
         std::future::ready(enroller)

@@ -69,6 +69,19 @@ pub fn bare_page(title: &str, content: Markup) -> Markup {
     document(title, None, html! { header.site { a.brand href="/" { "Mailbox challenges" } } }, content)
 }
 
+/// The form that creates a passkey, after `choices`. The passkey script runs it, for the button
+/// and for Enter in the name field alike; without the script it posts to a page saying so.
+pub fn new_passkey_form(csrf: &str, choices: Markup, placeholder: &str, button: &str) -> Markup {
+    html! {
+        form method="post" action="/passkeys/register" data-passkey-form {
+            (csrf_field(csrf))
+            (choices)
+            label { "Name for the new passkey" input type="text" name="name" maxlength="64" placeholder=(placeholder); }
+            button type="submit" data-passkey-register { (button) }
+        }
+    }
+}
+
 /// Where the passkey script writes what happened.
 pub fn passkey_status() -> Markup {
     html! { p.passkey-status data-passkey-status role="status" aria-live="polite" {} }

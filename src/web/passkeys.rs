@@ -1,22 +1,41 @@
 //! Passkey endpoints: the JSON halves of each WebAuthn ceremony (called by
-//! `static/passkeys.js`), and the forms that rename or remove a passkey.
+//! `static/passkeys.js`), the new-passkey form's answer when that script did not run, and the
+//! forms that rename or remove a passkey.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use maud::html;
 use serde::Deserialize;
 use serde_json::json;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 use super::AppState;
+use super::context::PageContext;
 use super::csrf::{CsrfForm, CsrfJson, NoFields};
 use super::error::{JsonError, PageError};
-use super::guards::{Enroller, RecentlySignedIn, SignedIn, ToAccount};
-use super::response::see_other;
+use super::guards::{Enroller, RecentlySignedIn, RemovingPasskey, SignedIn};
+use super::layout::page;
+use super::reauth::continue_after_sign_in;
+use super::response::{html, see_other};
 use super::session::AppSession;
 use crate::accounts::recovery::RecoveryChoices;
 use crate::clock::format_time;
 use crate::domain::without_format_characters;
 use crate::passkeys::PasskeyError;
 use crate::passkeys::ceremonies::Kind;
+
+/// The new-passkey form sent without the passkey script, which is what asks the browser for a
+/// passkey: nothing is added, and the page says what is missing.
+pub async fn register_without_script(_: CsrfForm<NoFields>, context: PageContext) -> HttpResponse {
+    let back = if context.recovering { "/recover/passkey" } else { "/account" };
+    let content = html! {
+        h1 { "Passkeys need JavaScript" }
+        p.error role="alert" { "No passkey was added: your browser creates one only when this page's script asks it to." }
+        p { "Turn JavaScript on, or use a browser that supports passkeys, and try again." }
+        p { a href=(back) { "Back" } }
+    };
+    html(StatusCode::OK, page("Passkeys need JavaScript", &context, content))
+}
 
 pub async fn register_start(
     _: CsrfJson<serde_json::Value>,
@@ -111,7 +130,7 @@ pub async fn login_finish(
         return Err(JsonError::forbidden("This passkey belongs to another account."));
     }
     session.sign_in(account, state.clock.now_ms())?;
-    let next = session.take_return_to().unwrap_or_else(|| "/account".into());
+    let next = continue_after_sign_in(&state, &session, account).await?;
     Ok(HttpResponse::Ok().json(json!({ "redirect": next })))
 }
 
@@ -142,7 +161,7 @@ pub async fn rename(
 
 pub async fn remove(
     _: CsrfForm<NoFields>,
-    RecentlySignedIn(user, _): RecentlySignedIn<ToAccount>,
+    RecentlySignedIn(user, _): RecentlySignedIn<RemovingPasskey>,
     state: web::Data<AppState>,
     session: AppSession,
     id: web::Path<i64>,

@@ -10,19 +10,19 @@ use maud::{Markup, html};
 
 use super::AppState;
 use super::context::PageContext;
-use super::csrf::CsrfForm;
+use super::csrf::{CsrfForm, NoFields};
 use super::error::PageError;
 use super::forms::{EmailForm, csrf_field, email_field, error_message, start_email_flow};
-use super::layout::{page, passkey_script, passkey_status};
+use super::layout::{new_passkey_form, page, passkey_script, passkey_status};
 use super::response::{html, see_other};
 use super::session::AppSession;
 use crate::accounts::flows::Flow;
 use crate::clock::format_time;
 
-/// The only paths a recovery session may use: enrolment, and signing out (on a shared device
-/// the person must be able to end it).
+/// The only paths a recovery session may use: enrolment, signing in with a passkey this device
+/// already has instead, and signing out (on a shared device the person must be able to end it).
 fn allowed_during_recovery(path: &str) -> bool {
-    matches!(path, "/recover/passkey" | "/logout")
+    matches!(path, "/recover/passkey" | "/recover/sign-in" | "/passkeys/register" | "/logout")
         || path.starts_with("/passkeys/register/")
         || path.starts_with("/static/")
 }
@@ -72,6 +72,13 @@ pub async fn request(
     start_email_flow(&state, &session, &form, |email| Flow::Recovery { email }, refuse).await
 }
 
+fn recovery_choices() -> Markup {
+    html! {
+        label.check { input type="checkbox" name="removeOthers" checked; " Remove all my existing passkeys (recommended if one was lost or stolen)" }
+        label.check { input type="checkbox" name="signOutOthers" checked; " Sign out everywhere else" }
+    }
+}
+
 /// The recovery page: the account's passkeys and the enrolment of a new one.
 pub async fn passkey_page(
     state: web::Data<AppState>,
@@ -109,15 +116,23 @@ pub async fn passkey_page(
                         }
                     }
                 }
-                form data-passkey-form {
-                    label.check { input type="checkbox" name="removeOthers" checked; " Remove all my existing passkeys (recommended if one was lost or stolen)" }
-                    label.check { input type="checkbox" name="signOutOthers" checked; " Sign out everywhere else" }
-                    label { "Name for the new passkey" input type="text" name="name" maxlength="64" placeholder="e.g. My laptop"; }
-                    button type="button" data-passkey-register { "Create a passkey" }
-                }
+                (new_passkey_form(&context.csrf, recovery_choices(), "e.g. My laptop", "Create a passkey"))
                 (passkey_status())
+                // Shown by the passkey script when this device already holds one of the account's passkeys.
+                form method="post" action="/recover/sign-in" hidden data-passkey-sign-in-instead {
+                    (csrf_field(&context.csrf))
+                    button type="submit" { "Sign in with it" }
+                }
                 (passkey_script())
             },
         ),
     ))
+}
+
+/// Ends the recovery for the login page, when this device already holds one of the account's
+/// passkeys: signing in with it is the way back in.
+pub async fn sign_in_instead(_: CsrfForm<NoFields>, session: AppSession) -> Result<HttpResponse, PageError> {
+    session.clear_recovery();
+    session.set_notice("This device already has a passkey for your account: sign in with it.")?;
+    Ok(see_other("/login"))
 }

@@ -1,5 +1,5 @@
 //! The typed session: who is signed in, the pending code (with what its page shows once), a
-//! recovery grant and a one-shot notice.
+//! recovery grant, a change waiting until the person confirms it's them, and a one-shot notice.
 //! Its state lives server-side (see `accounts::session_store`); the cookie holds only a key.
 
 use std::future::{Ready, ready};
@@ -9,6 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use anyhow::anyhow;
 
 use super::csrf::Renewal;
+use super::reauth::ChangeToConfirm;
 use crate::accounts::flows::Pending;
 use crate::accounts::recovery::RecoveryGrant;
 use crate::accounts::session_store::{RECOVERY_KEY as RECOVERY, USER_ID_KEY};
@@ -21,7 +22,7 @@ const CODE_ERROR: &str = "code_error";
 const ADDRESS_IN_FULL: &str = "address_in_full";
 const TYPED_EMAIL: &str = "typed_email";
 const NOTICE: &str = "notice";
-const RETURN_TO: &str = "return_to";
+const CHANGE_TO_CONFIRM: &str = "change_to_confirm";
 
 pub struct AppSession {
     session: Session,
@@ -109,13 +110,18 @@ impl AppSession {
         self.take(&ceremony_key(kind))
     }
 
-    /// Where to continue after a fresh sign-in asked for by the recent-authentication gate.
-    pub fn set_return_to(&self, path: &str) -> anyhow::Result<()> {
-        self.write(RETURN_TO, path)
+    /// The change the recent-authentication gate holds back until the person confirms it's them.
+    pub fn set_change_to_confirm(&self, change: ChangeToConfirm) -> anyhow::Result<()> {
+        self.write(CHANGE_TO_CONFIRM, change)
     }
 
-    pub fn take_return_to(&self) -> Option<String> {
-        self.take::<String>(RETURN_TO).filter(|p| is_local_path(p))
+    pub fn change_to_confirm(&self) -> Option<ChangeToConfirm> {
+        self.read(CHANGE_TO_CONFIRM)
+    }
+
+    /// The waiting change, removed as it is read: a sign-in makes it once.
+    pub fn take_change_to_confirm(&self) -> Option<ChangeToConfirm> {
+        self.take(CHANGE_TO_CONFIRM)
     }
 
     /// Ends the session here and in the store.
@@ -182,39 +188,4 @@ impl AppSession {
 
 fn ceremony_key(kind: Kind) -> String {
     format!("ceremony_{}", kind.as_str())
-}
-
-/// A path on this site: browsers read `//host`, `/\host` and paths with control characters as
-/// other origins, so those are refused and the gate cannot become an open redirect. ASCII only,
-/// since anything else is not a valid `Location` header.
-fn is_local_path(path: &str) -> bool {
-    path.is_ascii()
-        && path.starts_with('/')
-        && !path.starts_with("//")
-        && !path.contains('\\')
-        && !path.chars().any(|c| c.is_control() || c.is_whitespace())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_local_path;
-
-    #[test]
-    fn only_paths_of_this_site_are_local() {
-        for local in ["/", "/account", "/account/email?x=1"] {
-            assert!(is_local_path(local), "{local}");
-        }
-        for foreign in [
-            "//evil.example",
-            "/\\evil.example",
-            "/\\/evil.example",
-            "/\t/evil.example",
-            "https://evil.example",
-            "evil",
-            "/caf\u{e9}",
-            "",
-        ] {
-            assert!(!is_local_path(foreign), "{foreign:?}");
-        }
-    }
 }

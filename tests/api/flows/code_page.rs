@@ -195,7 +195,10 @@ async fn cancel_abandons_the_signup() {
     let again = app.browser();
     assert_redirect(&again.signup("can@example.com", "Cal").await, "/verify", "signing up again");
     let mail = app.mail_after("can@example.com", 1).await;
-    assert_eq!(mail.subject, "Confirm your email address", "no account was made, so a code comes again");
+    assert_eq!(
+        mail.subject, "Confirm your email address for Mailbox challenges demo",
+        "no account was made, so a code comes again"
+    );
 }
 
 #[tokio::test]

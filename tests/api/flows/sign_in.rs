@@ -42,7 +42,7 @@ async fn passwordless_login_signs_in_with_the_code_from_the_login_email() {
     assert_page(&code_page, StatusCode::OK, "lee@example.com", "the code page");
     assert_page(&code_page, StatusCode::OK, "Enter your sign-in code", "the code page");
     let mail = app.mail_after("lee@example.com", 1).await;
-    assert_eq!(mail.subject, "Your sign-in code", "the login email, not the sign-up one");
+    assert_eq!(mail.subject, "Your sign-in code for Mailbox challenges demo", "the login email, not the sign-up one");
     let code = find_code(&mail.text).expect("a code in the login email");
     let submitted = fresh.submit_code(&code).await;
 

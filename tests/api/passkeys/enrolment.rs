@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::support::START_TIME;
 use crate::support::app::TestApp;
+use crate::support::pages::assert_page;
 use crate::support::passkey::{
     Choices, Passkey, account_uuid, finish_registration, passkey_row, post_json, registration_options,
 };
@@ -73,6 +74,31 @@ async fn a_second_enrolment_excludes_the_credentials_the_account_already_has() {
     assert_eq!(finished.redirect(), Some("/account"), "{}", finished.text);
     let page = browser.get("/account").await;
     assert!(page.body.contains("First") && page.body.contains("Second"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn the_new_passkey_form_posts_so_enter_never_puts_the_name_in_a_url() {
+    // Arrange
+    let app = TestApp::spawn(&[]).await;
+    let browser = app.signed_up("eva@example.com", "Eva").await;
+
+    // Act
+    let page = browser.get("/account").await;
+    let sent = browser.post("/passkeys/register", &[("name", "My phone")]).await;
+
+    // Assert: a form the script takes over on submit (the button's click and Enter in the name
+    // field alike), and not a GET form, which Enter turned into `/account?name=…`…
+    assert!(
+        page.body.contains(r#"<form method="post" action="/passkeys/register" data-passkey-form>"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"<button type="submit" data-passkey-register>"#), "{}", page.body);
+    // …which, sent without the script, adds nothing and says what is missing.
+    assert_page(&sent, StatusCode::OK, "Passkeys need JavaScript", "the form without its script");
+    assert!(sent.body.contains(r#"href="/account""#), "a way back: {}", sent.body);
+    let after = browser.get("/account").await;
+    assert!(after.body.contains("<strong>Add a passkey</strong> to sign in with"), "nothing added: {}", after.body);
 }
 
 #[tokio::test]

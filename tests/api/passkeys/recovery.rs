@@ -2,14 +2,17 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::support::START_TIME;
 use crate::support::app::TestApp;
+use crate::support::pages::assert_page;
 use crate::support::passkey::{
-    Choices, Passkey, account_handle, assert_refused, finish_registration, page_token, passkey_row, post_json,
-    post_json_with, recover, registration_options,
+    Choices, Passkey, account_handle, account_with_passkey, assert_refused, finish_registration, page_token,
+    passkey_row, post_json, post_json_with, recover, registration_options,
 };
 use crate::support::security::assert_same_answer;
 
@@ -168,8 +171,10 @@ async fn a_recovery_session_expires() {
     let register_start = post_json_with(&rescuer, &token, "/passkeys/register/start", &json!({})).await;
     let page = rescuer.get("/recover/passkey").await;
 
-    // Assert
+    // Assert: the refusal says the time ran out and links to a new code, not "sign in first".
     assert_eq!(register_start.status, StatusCode::FORBIDDEN, "{}", register_start.text);
+    assert_refused(&register_start, "Your recovery time ran out", "an enrolment after the recovery expired");
+    assert_eq!(register_start.body["link"], json!({ "href": "/recover", "text": "Get a new code" }));
     assert!(page.redirects_to("/recover"), "{} {:?}", page.status, page.location);
     let restart = rescuer.get("/recover").await;
     assert!(restart.body.contains("Your recovery session has expired"), "{}", restart.body);
@@ -187,15 +192,64 @@ async fn a_registration_started_in_recovery_cannot_finish_after_it_expired() {
     let mut passkey = Passkey::soft();
     let options = registration_options(&rescuer).await;
     let credential = passkey.create(&options.body);
+    // Read now, as the script reads it from the page it runs on: loading a page later would
+    // already end the expired recovery.
+    let token = page_token(&rescuer).await;
     app.clock.advance(Duration::from_secs(61));
 
     // Act
-    let finished = finish_registration(&rescuer, &credential, "Late", Choices::default()).await;
+    let finish = json!({ "credential": credential, "name": "Late" });
+    let finished = post_json_with(&rescuer, &token, "/passkeys/register/finish", &finish).await;
 
     // Assert
     assert_eq!(finished.status, StatusCode::FORBIDDEN, "{}", finished.text);
+    assert_refused(&finished, "Your recovery time ran out", "a finish after the recovery expired");
+    assert_eq!(finished.body["link"]["href"], "/recover", "{}", finished.text);
     assert!(passkey_row(&app, passkey.credential_id()).await.is_none());
     assert!(!rescuer.is_signed_in().await);
+}
+
+#[tokio::test]
+async fn recovering_on_a_device_that_has_a_passkey_can_sign_in_with_it_instead() {
+    // Arrange: Vic's passkey is on this device, yet Vic recovers the account here.
+    let app = TestApp::spawn(&[]).await;
+    let email = "vic@example.com";
+    let (mut passkey, handle) = account_with_passkey(&app, email).await;
+    let rescuer = app.browser();
+    assert!(recover(&app, &rescuer, email).await.redirects_to("/recover/passkey"));
+
+    // Act 1: the recovery page, and the enrolment its button starts.
+    let page = rescuer.get("/recover/passkey").await;
+    let options = registration_options(&rescuer).await;
+
+    // Assert 1: the device's passkey is excluded, so the browser refuses to create another
+    // (InvalidStateError), and the page holds the way out its script then shows.
+    let excluded = options.body["publicKey"]["excludeCredentials"][0]["id"].as_str();
+    assert_eq!(excluded, Some(URL_SAFE_NO_PAD.encode(passkey.credential_id()).as_str()), "{}", options.text);
+    assert!(
+        page.body.contains(r#"<form method="post" action="/recover/sign-in" hidden data-passkey-sign-in-instead>"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Sign in with it"), "{}", page.body);
+
+    // Act 2: "Sign in with it", then the login page's passkey sign-in.
+    let token = page_token(&rescuer).await;
+    let left = rescuer.post_raw("/recover/sign-in", &[("csrf", token.as_str())]).await;
+    let login = rescuer.get("/login").await;
+    let signed_in = passkey.sign_in(&rescuer, &handle).await;
+
+    // Assert 2: the recovery ended for the login page, which says why, and the passkey signs in.
+    assert!(left.redirects_to("/login"), "{} {:?}", left.status, left.location);
+    assert_page(
+        &login,
+        StatusCode::OK,
+        "This device already has a passkey for your account: sign in with it.",
+        "login",
+    );
+    assert_eq!(signed_in.redirect(), Some("/account"), "{}", signed_in.text);
+    assert!(rescuer.is_signed_in().await);
+    assert!(passkey_row(&app, passkey.credential_id()).await.is_some(), "the passkey is kept");
 }
 
 #[tokio::test]

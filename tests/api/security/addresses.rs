@@ -51,6 +51,6 @@ async fn a_login_code_goes_to_the_address_the_account_proved() {
     app.browser().login("KATE@CORP.EXAMPLE").await;
 
     let mail = app.smtp.wait_for("kate@corp.example", crate::support::app::MAIL_WAIT).await.expect("a login email");
-    assert_eq!(mail.subject, "Your sign-in code");
+    assert_eq!(mail.subject, "Your sign-in code for Mailbox challenges demo");
     assert_eq!(mail.envelope_to, vec!["Kate@corp.example".to_owned()], "the stored address, not the typed one");
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use mailbox::accounts::flows::{Flow, FlowParts, Flows, Pending};
 use mailbox::accounts::users::{User, Users};
 use mailbox::domain::EmailAddress;
-use mailbox::mail::{DevMailbox, Outbox};
+use mailbox::mail::{Brand, DevMailbox, Outbox};
 use reqwest::Url;
 
 use super::app::find_code;
@@ -31,7 +31,7 @@ impl FlowsHarness {
             mailer: Arc::new(mailbox.clone()),
             outbox: Outbox::new(t.db.clone(), Arc::new(mailbox.clone()), t.clock.clone()),
             clock: t.clock.clone(),
-            base_url: Url::parse("http://localhost").unwrap(),
+            brand: Brand::new("Flows harness", &Url::parse("http://localhost").unwrap()),
             max_attempts: 5,
         });
         Self { t, flows, users, mailbox }
