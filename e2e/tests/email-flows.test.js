@@ -1,5 +1,5 @@
 // One person's journey through every email-code flow of the sample app, in a real browser:
-// sign up, sign out, log in without a password, change the email, and the notice to the old
+// sign up, sign out, sign in without a password, change the email, and the notice to the old
 // address in the development mailbox.
 
 import assert from "node:assert/strict";
@@ -64,13 +64,16 @@ describe(`email-code flows (${databaseBackend()})`, () => {
     await page.getByLabel("Code").fill(code);
     await clickTo(button("Continue"), "/account");
     await assertAccountPage(OLD_EMAIL, { signOutButton: true });
+    assert.match(await mainText(), new RegExp(`Welcome, ${NAME}\\. Your account is ready\\.`));
     await shot(page, "signup-account");
   });
 
   step("sign out", async () => {
     await clickTo(page.locator("header").getByRole("button", { name: "Sign out" }), "/");
+    assert.match(await mainText(), /You are signed out\./);
+    await shot(page, "home-signed-out");
     const nav = page.locator("header nav");
-    assert.ok(await nav.getByRole("link", { name: "Log in" }).isVisible(), "a Log in link");
+    assert.ok(await nav.getByRole("link", { name: "Sign in" }).isVisible(), "a Sign in link");
     assert.ok(await nav.getByRole("link", { name: "Sign up" }).isVisible(), "a Sign up link");
     assert.equal(await page.getByRole("button", { name: "Sign out" }).count(), 0);
 
@@ -78,10 +81,10 @@ describe(`email-code flows (${databaseBackend()})`, () => {
     assert.equal(new URL(page.url()).pathname, "/login", "the account page needs a session");
   });
 
-  step("log in without a password, with the emailed code", async () => {
+  step("sign in without a password, with the emailed code", async () => {
     await page.goto("/");
-    await clickTo(page.locator("header nav").getByRole("link", { name: "Log in" }), "/login");
-    assert.equal(await h1(), "Log in");
+    await clickTo(page.locator("header nav").getByRole("link", { name: "Sign in" }), "/login");
+    assert.equal(await h1(), "Sign in");
     await page.getByLabel("Email").fill(OLD_EMAIL);
     await shot(page, "login-form");
 

@@ -35,7 +35,7 @@ const { mainText, h1, passkeyStatus, clickTo, button, assertAccountPage } = page
 
 async function signOut() {
   await clickTo(page.locator("header").getByRole("button", { name: "Sign out" }), "/");
-  assert.ok(await page.locator("header nav").getByRole("link", { name: "Log in" }).isVisible(), "signed out");
+  assert.ok(await page.locator("header nav").getByRole("link", { name: "Sign in" }).isVisible(), "signed out");
 }
 
 /** A platform authenticator with user verification that says yes by itself. */
@@ -170,8 +170,8 @@ describe(`passkey flows (${databaseBackend()})`, () => {
     const added = Date.now();
     await page.getByLabel("Name for the new passkey").press("Enter");
     // The script reloads /account when the server has the passkey: the same URL, so wait for
-    // the notice the new page carries.
-    const notice = page.locator("main p.notice[role=status]");
+    // the notice the new page carries (the page before it shows the welcome after sign-up).
+    const notice = page.locator("main p.notice[role=status]", { hasText: "Your passkey was added" });
     try {
       await notice.waitFor();
     } catch {
@@ -208,7 +208,7 @@ describe(`passkey flows (${databaseBackend()})`, () => {
     await signOut();
     const starts = countLoginStarts();
     await openLoginWithAutofillWaiting();
-    assert.equal(await h1(), "Log in");
+    assert.equal(await h1(), "Sign in");
     assert.equal(await page.getByLabel("Email").inputValue(), "", "no email typed");
     assert.equal(await page.getByLabel("Email").getAttribute("autocomplete"), "username webauthn");
     await shot(page, "login-page");
@@ -265,7 +265,7 @@ describe(`passkey flows (${databaseBackend()})`, () => {
     await otherDevice.getByRole("button", { name: "Continue", exact: true }).click();
     await otherDevice.waitForURL((url) => url.pathname === "/account");
 
-    await clickTo(page.locator("header nav").getByRole("link", { name: "Log in" }), "/login");
+    await clickTo(page.locator("header nav").getByRole("link", { name: "Sign in" }), "/login");
     await clickTo(page.locator("main").getByRole("link", { name: "Lost your passkey?" }), "/recover");
     assert.equal(await h1(), "Lost your passkey?");
     await page.getByLabel("Email").fill(EMAIL);

@@ -104,6 +104,21 @@ pub fn passkey_added_through_recovery(to: &EmailAddress, when: &str, brand: &Bra
     .to(to, brand)
 }
 
+/// To the address of an account that was just deleted, so that its owner learns of it if it
+/// was not them.
+pub fn account_deleted(to: &EmailAddress, brand: &Brand) -> OutgoingEmail {
+    let product = brand.product();
+    Notice {
+        subject: "Your account was deleted",
+        paragraphs: vec![
+            format!("Your {product} account for this email address was deleted, with its passkeys, and every device signed in to it was signed out."),
+            "If this was you, there is nothing to do. If it wasn't, someone had access to your account: you can create a new one with this address, and secure your mailbox.".into(),
+        ],
+        link: Some(("Create an account", brand.link("/signup"))),
+    }
+    .to(to, brand)
+}
+
 #[cfg(test)]
 mod tests {
     use reqwest::Url;
@@ -137,6 +152,7 @@ mod tests {
             no_account(&to, &brand),
             email_changed(&to, &address("new@example.com"), &brand),
             passkey_added_through_recovery(&to, "1 May 2025 at 10:00 UTC", &brand),
+            account_deleted(&to, &brand),
         ];
         for notice in notices {
             assert!(notice.text.ends_with("\n-- \nAcme · localhost:8080\n"), "{}", notice.text);

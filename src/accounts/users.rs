@@ -100,6 +100,28 @@ impl Users {
         Ok(User { id, email: email.clone(), name: name.clone(), email_verified_at: Some(now), created_at: now })
     }
 
+    /// Sets the account's display name; false if there is no such account.
+    pub async fn rename(&self, id: AccountId, name: &DisplayName) -> Result<bool, sqlx::Error> {
+        let now = self.clock.now_ms();
+        on_backend!(self.db.writer(), pool => sqlx::query("UPDATE users SET name = $1, updated_at = $2 WHERE id = $3")
+            .bind(name.as_str())
+            .bind(now)
+            .bind(id.to_string())
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected() == 1))
+    }
+
+    /// Deletes the account inside the caller's write; its passkeys, sessions (on every device)
+    /// and ceremonies go with it (`ON DELETE CASCADE`). False if there was no such account.
+    pub async fn delete(conn: Conn<'_>, id: AccountId) -> Result<bool, sqlx::Error> {
+        on_backend!(conn, conn => sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id.to_string())
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected() == 1))
+    }
+
     /// Moves the account to a newly proven address, inside the caller's write.
     pub async fn change_email(&self, conn: Conn<'_>, id: AccountId, email: &EmailAddress) -> Result<(), AccountError> {
         let now = self.clock.now_ms();

@@ -17,6 +17,7 @@ use anyhow::Context;
 
 use self::app_server::{Site, serve_api, serve_app};
 use self::server_keys::configured_or_stored;
+use crate::accounts::deletion::AccountDeletion;
 use crate::accounts::flows::{FlowParts, Flows};
 use crate::accounts::recovery::{Recovery, RecoveryParts};
 use crate::accounts::session_store::DbSessionStore;
@@ -187,7 +188,7 @@ fn challenge_client(settings: &Settings, service: &ChallengeService) -> anyhow::
     })
 }
 
-/// What the app's handlers share: the flows, recovery, accounts and passkeys.
+/// What the app's handlers share: the flows, recovery, deletion, accounts and passkeys.
 fn app_state(
     settings: &Settings,
     db: &Database,
@@ -210,11 +211,12 @@ fn app_state(
         }),
         recovery: Recovery::new(RecoveryParts {
             users: users.clone(),
-            outbox,
+            outbox: outbox.clone(),
             clock: clock.clone(),
             ttl: settings.recovery_ttl,
-            brand,
+            brand: brand.clone(),
         }),
+        deletion: AccountDeletion::new(outbox, brand),
         passkeys: Passkeys::new(&settings.app_base_url, db.clone(), clock.clone())?,
         users,
         clock: clock.clone(),

@@ -1,25 +1,46 @@
-//! The signed-in area: the account page, changing the email, signing out.
+//! The signed-in area: the account page, changing the name and the email, deleting the
+//! account, signing out.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
+use serde::Deserialize;
 
 use super::AppState;
 use super::context::PageContext;
 use super::csrf::{CsrfForm, NoFields};
 use super::error::PageError;
 use super::forms::{EmailForm, csrf_field, email_field, error_message, start_flow};
-use super::guards::{ChangingEmail, RecentlySignedIn, SignedIn, recently_authenticated};
+use super::guards::{ChangingEmail, DeletingAccount, RecentlySignedIn, SignedIn, recently_authenticated};
 use super::layout::{new_passkey_form, page, passkey_script, passkey_status};
 use super::response::{html, see_other};
 use super::session::AppSession;
 use crate::accounts::flows::Flow;
 use crate::accounts::users::User;
 use crate::clock::format_time;
-use crate::domain::EmailAddress;
+use crate::domain::{DisplayName, EmailAddress};
 use crate::passkeys::store::StoredPasskey;
 
-fn account_page(context: &PageContext, user: &User, passkeys: &[StoredPasskey], recent: bool) -> Markup {
+/// The name form as the page shows it: the account's name, or what was typed and why it was
+/// refused.
+struct NameField<'a> {
+    value: &'a str,
+    error: Option<&'a str>,
+}
+
+impl<'a> NameField<'a> {
+    fn of(user: &'a User) -> Self {
+        Self { value: user.name.as_str(), error: None }
+    }
+}
+
+fn account_page(
+    context: &PageContext,
+    user: &User,
+    passkeys: &[StoredPasskey],
+    recent: bool,
+    name: &NameField,
+) -> Markup {
     page(
         "Your account",
         context,
@@ -30,6 +51,7 @@ fn account_page(context: &PageContext, user: &User, passkeys: &[StoredPasskey], 
                 dt { "Email" } dd { (user.email.as_str()) " " @if user.email_verified_at.is_some() { span.badge { "verified" } } }
                 dt { "Created" } dd { (format_time(user.created_at)) }
             }
+            (name_form(context, name))
             p { a href="/account/email" { "Change your email" } }
             h2 { "Passkeys" }
             @if passkeys.is_empty() {
@@ -49,8 +71,22 @@ fn account_page(context: &PageContext, user: &User, passkeys: &[StoredPasskey], 
             } @else {
                 p { "To add a passkey, first " a href="/reauth?for=add-passkey" { "confirm it's you" } "." }
             }
+            h2 { "Delete your account" }
+            p { "This deletes your account and its passkeys, and signs you out everywhere. "
+                a href="/account/delete" { "Delete your account" } }
         },
     )
+}
+
+fn name_form(context: &PageContext, name: &NameField) -> Markup {
+    html! {
+        form method="post" action="/account/name" {
+            (csrf_field(&context.csrf))
+            (error_message(name.error))
+            label { "Your name" input type="text" name="name" value=(name.value) required maxlength="128" autocomplete="name"; }
+            button type="submit" { "Save name" }
+        }
+    }
 }
 
 fn passkey_row(context: &PageContext, passkey: &StoredPasskey) -> Markup {
@@ -99,7 +135,38 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let passkeys = state.passkeys.store().list(user.id).await?;
     let recent = recently_authenticated(&session, state.clock.now_ms());
-    Ok(html(StatusCode::OK, account_page(&context, &user, &passkeys, recent)))
+    Ok(html(StatusCode::OK, account_page(&context, &user, &passkeys, recent, &NameField::of(&user))))
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// Sets the account's name; a name `DisplayName` refuses shows the account page again with the
+/// reason, and changes nothing.
+pub async fn rename(
+    CsrfForm(form): CsrfForm<NameForm>,
+    SignedIn(user): SignedIn,
+    state: web::Data<AppState>,
+    session: AppSession,
+    context: PageContext,
+) -> Result<HttpResponse, PageError> {
+    let name = match DisplayName::parse(&form.name) {
+        Ok(name) => name,
+        Err(e) => {
+            let passkeys = state.passkeys.store().list(user.id).await?;
+            let recent = recently_authenticated(&session, state.clock.now_ms());
+            let typed = NameField { value: &form.name, error: Some(&e.0) };
+            return Ok(html(StatusCode::BAD_REQUEST, account_page(&context, &user, &passkeys, recent, &typed)));
+        }
+    };
+    if !state.users.rename(user.id, &name).await? {
+        return Err(PageError::SignInRequired);
+    }
+    session.set_notice("Your name was changed.")?;
+    Ok(see_other("/account"))
 }
 
 pub async fn email_form(
@@ -132,4 +199,74 @@ pub async fn change_email(
 pub async fn logout(_: CsrfForm<NoFields>, session: AppSession) -> HttpResponse {
     session.sign_out();
     see_other("/")
+}
+
+fn deletion_page(context: &PageContext, user: &User, error: Option<&str>) -> Markup {
+    let email = user.email.as_str();
+    page(
+        "Delete your account",
+        context,
+        html! {
+            h1 { "Delete the account of " (email) "?" }
+            p.warning { "This deletes your account and its passkeys, and signs you out on every device. "
+                "It cannot be undone." }
+            p { "We'll send a notice to " strong { (email) } ". You can create a new account with it later." }
+            (error_message(error))
+            form method="post" action="/account/delete" {
+                (csrf_field(&context.csrf))
+                label { "Type your email address to confirm"
+                    input type="email" name="confirm" required autocomplete="off" maxlength="254"; }
+                button.danger type="submit" { "Delete my account" }
+            }
+            p { a href="/account" { "Cancel" } }
+        },
+    )
+}
+
+pub async fn deletion_form(
+    RecentlySignedIn(user, _): RecentlySignedIn<DeletingAccount>,
+    context: PageContext,
+) -> HttpResponse {
+    html(StatusCode::OK, deletion_page(&context, &user, None))
+}
+
+#[derive(Deserialize)]
+pub struct DeletionForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+impl DeletionForm {
+    /// Whether the address typed is the account's, in any letter case.
+    fn names(&self, user: &User) -> bool {
+        EmailAddress::parse(&self.confirm).is_ok_and(|typed| typed.normalized() == user.email.normalized())
+    }
+}
+
+/// Deletes the account once its address was typed, then signs this browser out to the home
+/// page. The account's other sessions went with it.
+pub async fn delete(
+    CsrfForm(form): CsrfForm<DeletionForm>,
+    RecentlySignedIn(user, _): RecentlySignedIn<DeletingAccount>,
+    state: web::Data<AppState>,
+    session: AppSession,
+    context: PageContext,
+) -> Result<HttpResponse, PageError> {
+    if !form.names(&user) {
+        let error = "Type your account's email address to confirm the deletion.";
+        return Ok(html(StatusCode::BAD_REQUEST, deletion_page(&context, &user, Some(error))));
+    }
+    state.deletion.delete(&user).await?;
+    cancel_pending_code(&state, &session).await;
+    session.sign_out_with_notice("Your account was deleted.")?;
+    Ok(see_other("/"))
+}
+
+/// Drops this session's pending code at the service: the account its flow was for is gone. A
+/// failure is only logged, since the code expires anyway.
+async fn cancel_pending_code(state: &AppState, session: &AppSession) {
+    let Some(pending) = session.pending() else { return };
+    if let Err(err) = state.flows.cancel(&pending).await {
+        tracing::warn!(error = %err, "could not delete the pending challenge of a deleted account; it will expire");
+    }
 }

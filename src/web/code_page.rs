@@ -223,6 +223,9 @@ pub async fn submit_code(
     match state.flows.verify(&mut pending, &form.code).await {
         Ok(Completed::SignedIn(account)) => {
             session.sign_in(account, state.clock.now_ms())?;
+            if let Flow::Signup { name, .. } = &pending.flow {
+                session.set_notice(&format!("Welcome, {name}. Your account is ready."))?;
+            }
             Ok(see_other(continue_after_sign_in(&state, &session, account).await?))
         }
         Ok(Completed::Recovered(account)) => {

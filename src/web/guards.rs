@@ -57,6 +57,15 @@ impl GatedChange for ChangingEmail {
     }
 }
 
+/// The account-deletion page and its submission.
+pub struct DeletingAccount;
+
+impl GatedChange for DeletingAccount {
+    fn of(_: &HttpRequest) -> Result<ChangeToConfirm, PageError> {
+        Ok(ChangeToConfirm::DeleteAccount)
+    }
+}
+
 /// Removing the passkey whose id is the path's `{id}`.
 pub struct RemovingPasskey;
 

@@ -49,19 +49,26 @@ pub fn page(title: &str, context: &PageContext, content: Markup) -> Markup {
                         button.link type="submit" { "Cancel" }
                     }
                 } @else {
-                    a href="/login" { "Log in" }
+                    a href="/login" { "Sign in" }
                     a href="/signup" { "Sign up" }
                 }
             }
         }
     };
+    // A success notice left from before would contradict an error beside it, so an error wins.
+    let notice = context.notice.as_ref().filter(|_| !shows_error(&content));
     let content = html! {
-        @if let Some(notice) = &context.notice {
+        @if let Some(notice) = notice {
             p.notice role="status" { (notice) }
         }
         (content)
     };
     document(title, Some(&context.csrf), header, content)
+}
+
+/// Whether `content` shows an error: every page draws its errors as alerts.
+fn shows_error(content: &Markup) -> bool {
+    content.0.contains(r#"role="alert""#)
 }
 
 /// A page without session details, for errors.

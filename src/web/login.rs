@@ -1,4 +1,4 @@
-//! Login: a passkey first, or a code sent to the account's email.
+//! Signing in: a passkey first, or a code sent to the account's email.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -16,10 +16,10 @@ use crate::accounts::flows::Flow;
 
 fn login_page(context: &PageContext, form: &EmailForm, error: Option<&str>) -> Markup {
     page(
-        "Log in",
+        "Sign in",
         context,
         html! {
-            h1 { "Log in" }
+            h1 { "Sign in" }
             form data-passkey-form {
                 button type="button" data-passkey-login { "Sign in with a passkey" }
             }

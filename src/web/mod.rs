@@ -31,6 +31,7 @@ use actix_web::middleware::Compress;
 use actix_web::web;
 use maud::html;
 
+use crate::accounts::deletion::AccountDeletion;
 use crate::accounts::flows::Flows;
 use crate::accounts::recovery::Recovery;
 use crate::accounts::users::Users;
@@ -42,6 +43,7 @@ use crate::passkeys::Passkeys;
 pub struct AppState {
     pub flows: Flows,
     pub recovery: Recovery,
+    pub deletion: AccountDeletion,
     pub users: Users,
     pub passkeys: Passkeys,
     pub clock: Clock,
@@ -64,6 +66,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, dev_mailbox: Option<DevMailbox>) 
         .route("/account", web::get().to(account::show))
         .route("/account/email", web::get().to(account::email_form))
         .route("/account/email", web::post().to(account::change_email))
+        .route("/account/name", web::post().to(account::rename))
+        .route("/account/delete", web::get().to(account::deletion_form))
+        .route("/account/delete", web::post().to(account::delete))
         .route("/logout", web::post().to(account::logout))
         .route("/reauth", web::get().to(reauth::show))
         .route("/reauth/email", web::post().to(reauth::by_email))

@@ -27,6 +27,9 @@ pub enum ChangeToConfirm {
     ChangeEmail,
     /// The passkey of this id: a form the person already sent, so confirming finishes it.
     RemovePasskey(i64),
+    /// Confirming leads back to the deletion page: a deletion is never done without the
+    /// person confirming it there, after the sign-in.
+    DeleteAccount,
 }
 
 /// The changes a link may ask to confirm: those that only lead to a form. A removal is only
@@ -50,6 +53,7 @@ async fn describe(state: &AppState, user: &User, change: ChangeToConfirm) -> Res
     Ok(match change {
         ChangeToConfirm::AddPasskey => "add a passkey".to_owned(),
         ChangeToConfirm::ChangeEmail => "change your email address".to_owned(),
+        ChangeToConfirm::DeleteAccount => "delete your account".to_owned(),
         ChangeToConfirm::RemovePasskey(id) => {
             let passkeys = state.passkeys.store().list(user.id).await?;
             match passkeys.into_iter().find(|passkey| passkey.id == id) {
@@ -156,6 +160,9 @@ pub async fn continue_after_sign_in(
             ("Confirmed. Passkey removed: it can no longer sign in to your account.", "/account")
         }
         ChangeToConfirm::RemovePasskey(_) => ("Confirmed. That passkey was already removed.", "/account"),
+        ChangeToConfirm::DeleteAccount => {
+            ("Confirmed. Now confirm that you want to delete your account.", "/account/delete")
+        }
     };
     session.set_notice(notice)?;
     Ok(next)

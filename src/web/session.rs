@@ -24,6 +24,8 @@ const TYPED_EMAIL: &str = "typed_email";
 const NOTICE: &str = "notice";
 const CHANGE_TO_CONFIRM: &str = "change_to_confirm";
 
+const SIGNED_OUT: &str = "You are signed out.";
+
 pub struct AppSession {
     session: Session,
     csrf: Renewal,
@@ -124,9 +126,23 @@ impl AppSession {
         self.take(CHANGE_TO_CONFIRM)
     }
 
-    /// Ends the session here and in the store.
+    /// Ends the session here and in the store. Someone who was signed in is told so on the next
+    /// page; a recovery session that is cancelled ends without a word.
     pub fn sign_out(&self) {
-        self.session.purge();
+        let signed_in = self.user_id().is_some();
+        if !signed_in || self.sign_out_with_notice(SIGNED_OUT).is_err() {
+            self.session.purge();
+        }
+    }
+
+    /// Signs out with a notice for the next page: the state is dropped and the key and CSRF
+    /// token renewed, so nothing of the old session stays, not even its key. (A purge would
+    /// drop the notice as well.)
+    pub fn sign_out_with_notice(&self, notice: &str) -> anyhow::Result<()> {
+        self.session.clear();
+        self.session.renew();
+        self.csrf.renew();
+        self.set_notice(notice)
     }
 
     pub fn pending(&self) -> Option<Pending> {

@@ -39,7 +39,7 @@ fn signup_page(context: &PageContext, form: &SignupForm, error: Option<&str>) ->
                 label { "Name" input type="text" name="name" value=(form.name) required maxlength="128" autocomplete="name"; }
                 button type="submit" { "Send me a code" }
             }
-            p { "Already have an account? " a href="/login" { "Log in" } }
+            p { "Already have an account? " a href="/login" { "Sign in" } }
         },
     )
 }

@@ -1,7 +1,10 @@
 //! The sample app's flows over real HTTP, with codes read from mail delivered over SMTP, one
-//! flow a file: signing up and in, changing the email, the code page, and the development mailbox.
+//! flow a file: the home page, signing up and in, changing the email, the code page, the development mailbox,
+//! and the account's name and deletion.
 
+mod account;
 mod code_page;
 mod dev_mailbox;
 mod email_change;
+mod home;
 mod sign_in;

@@ -63,6 +63,10 @@ impl TestApp {
     /// [`spawn`](Self::spawn) on a fresh database of `backend`; PostgreSQL must be
     /// [available](super::postgres::available).
     pub async fn spawn_on(backend: Backend, overrides: &[(&str, &str)]) -> Self {
+        // SQLite is `spawn`'s own default, a file in the folder the app keeps while it runs.
+        if let Backend::Sqlite = backend {
+            return Self::spawn(overrides).await;
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = backend.database_url(&dir).await.expect("PostgreSQL is installed");
         let mut all = vec![("DATABASE_URL", database_url.as_str())];
