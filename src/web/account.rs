@@ -10,7 +10,7 @@ use super::AppState;
 use super::context::PageContext;
 use super::csrf::{CsrfForm, NoFields};
 use super::error::PageError;
-use super::forms::{EmailForm, csrf_field, email_field, error_message, start_flow};
+use super::forms::{EmailForm, NameForm, csrf_field, email_field, error_message, start_flow};
 use super::guards::{ChangingEmail, DeletingAccount, RecentlySignedIn, SignedIn, recently_authenticated};
 use super::layout::{new_passkey_form, page, passkey_script, passkey_status};
 use super::response::{html, see_other};
@@ -136,12 +136,6 @@ pub async fn show(
     let passkeys = state.passkeys.store().list(user.id).await?;
     let recent = recently_authenticated(&session, state.clock.now_ms());
     Ok(html(StatusCode::OK, account_page(&context, &user, &passkeys, recent, &NameField::of(&user))))
-}
-
-#[derive(Deserialize)]
-pub struct NameForm {
-    #[serde(default)]
-    name: String,
 }
 
 /// Sets the account's name; a name `DisplayName` refuses shows the account page again with the

@@ -90,3 +90,10 @@ fn email_input(label: &str, value: &str, autocomplete: &str) -> Markup {
         }
     }
 }
+
+/// A form with one `name` field: an account's or a passkey's.
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    pub name: String,
+}

@@ -13,6 +13,7 @@ use super::AppState;
 use super::context::PageContext;
 use super::csrf::{CsrfForm, CsrfJson, NoFields};
 use super::error::{JsonError, PageError};
+use super::forms::NameForm;
 use super::guards::{Enroller, RecentlySignedIn, RemovingPasskey, SignedIn};
 use super::layout::page;
 use super::reauth::continue_after_sign_in;
@@ -134,14 +135,8 @@ pub async fn login_finish(
     Ok(HttpResponse::Ok().json(json!({ "redirect": next })))
 }
 
-#[derive(Deserialize)]
-pub struct RenameForm {
-    #[serde(default)]
-    name: String,
-}
-
 pub async fn rename(
-    CsrfForm(form): CsrfForm<RenameForm>,
+    CsrfForm(form): CsrfForm<NameForm>,
     SignedIn(user): SignedIn,
     state: web::Data<AppState>,
     session: AppSession,
