@@ -111,8 +111,9 @@ async fn limiting_events(
 }
 
 /// On PostgreSQL, makes the creates of one (tenancy, email) wait for each other until the end
-/// of their transactions, so that the rate-limit count read next is exact across instances.
-/// SQLite has one writer, so there the group commit already runs them one after another.
+/// of their transactions, so that the rate-limit count read next is exact across instances and
+/// `invalidateOthers` sees every earlier create of the address committed. SQLite has one
+/// writer, so there the group commit already runs them one after another.
 async fn lock_email(conn: Conn<'_>, tenancy: &AuthorizedTenancy, email_key: &str) -> Result<(), sqlx::Error> {
     if let Dialect::Postgres(conn) = conn {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 0))")
