@@ -38,9 +38,45 @@ impl Clock {
 
 /// `22 Nov 2026, 16:04 UTC`.
 pub fn format_time(epoch_ms: i64) -> String {
-    let Ok(at) = time::OffsetDateTime::from_unix_timestamp(epoch_ms.div_euclid(1000)) else {
-        return "unknown".into();
-    };
+    let Some(at) = utc(epoch_ms) else { return "unknown".into() };
     let month = &format!("{:?}", at.month())[..3];
     format!("{} {month} {}, {:02}:{:02} UTC", at.day(), at.year(), at.hour(), at.minute())
+}
+
+/// `2026-11-22T16:04:05Z`, for a `<time datetime>` that a browser script can read.
+pub fn iso_time(epoch_ms: i64) -> String {
+    let Some(at) = utc(epoch_ms) else { return String::new() };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
+fn utc(epoch_ms: i64) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::from_unix_timestamp(epoch_ms.div_euclid(1000)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // 2026-11-22 16:04:05.678 UTC
+    const MOMENT: i64 = 1_795_363_445_678;
+
+    #[test]
+    fn a_moment_reads_in_utc_for_people_and_in_iso_8601_for_scripts() {
+        assert_eq!(format_time(MOMENT), "22 Nov 2026, 16:04 UTC");
+        assert_eq!(iso_time(MOMENT), "2026-11-22T16:04:05Z");
+    }
+
+    #[test]
+    fn a_moment_out_of_range_reads_as_unknown() {
+        assert_eq!(format_time(i64::MAX), "unknown");
+        assert_eq!(iso_time(i64::MAX), "");
+    }
 }

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod db;
 pub mod domain;
 pub mod mail;
+pub mod metrics;
 pub mod passkeys;
 pub mod settings;
 pub mod startup;

@@ -1,11 +1,12 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use mailbox::challenges::ChallengeError;
 use mailbox::challenges::tenancy::Tenancies;
 use mailbox::clock::Clock;
 use mailbox::db::Database;
-use mailbox::settings::Settings;
+use mailbox::settings::{LogFormat, Settings};
 use mailbox::startup::{self, Application};
 use tracing_subscriber::EnvFilter;
 
@@ -16,11 +17,9 @@ const USAGE: &str = "usage:
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_ansi(log_in_colour())
-        .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // Read first: they say how to log (and `.env` may hold `RUST_LOG`). Their errors go to
+    // stderr as plain text, since the log format may be the setting that is wrong.
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(err) => {
@@ -28,6 +27,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    start_logging(settings.log_format);
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] | ["serve"] => serve(settings).await,
         ["tenancy", "create"] => tenancy(settings, None).await,
@@ -46,6 +46,19 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Logs to stdout at the level of `RUST_LOG` (default `info`): lines of text, or with
+/// `LOG_FORMAT=json` one JSON object per line, whose `spans` list the spans it happened in,
+/// outermost first, with their fields: a request's line has the request's id in `spans[0]`.
+fn start_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => logs.with_ansi(log_in_colour()).init(),
+        // The innermost span is the last of `spans`: naming it again as `span` would only repeat it.
+        LogFormat::Json => logs.json().flatten_event(true).with_current_span(false).with_span_list(true).init(),
+    }
+}
+
 /// Colour codes only for a person at a terminal (the log goes to stdout) who has not asked for
 /// none with `NO_COLOR`: in a file or a log collector they are noise.
 fn log_in_colour() -> bool {
@@ -53,20 +66,37 @@ fn log_in_colour() -> bool {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let base_url = settings.app_base_url.clone();
+    let stop = startup::stop_signal().context("could not listen for SIGTERM and SIGINT")?;
+    let (base_url, format, metrics) = (settings.app_base_url.clone(), settings.log_format, settings.metrics);
     let database = mailbox::db::describe(settings.database_url.expose());
     let dev_mailbox = dev_mailbox_line(&settings);
     let app = Application::build(settings).await?;
-    println!("App:           {base_url} (listening on http://{})", app.app_addr());
-    match app.api_addr() {
-        Some(addr) => println!("Challenge API: http://{addr}"),
-        None => println!("Challenge API: not served (CHALLENGE_API_ADDR is empty)"),
+    let mut facts = vec![("App", format!("{base_url} (listening on http://{})", app.app_addr()))];
+    let api = match app.api_addr() {
+        Some(addr) => format!("http://{addr}"),
+        None => "not served (CHALLENGE_API_ADDR is empty)".to_owned(),
+    };
+    facts.push(("Challenge API", api));
+    if let Some(addr) = app.api_addr().filter(|_| metrics) {
+        facts.push(("Metrics", format!("http://{addr}{}", mailbox::metrics::PATH)));
     }
     if let Some(line) = dev_mailbox {
-        println!("Dev mailbox:   {line}");
+        facts.push(("Dev mailbox", line));
     }
-    println!("Database:      {database}");
-    app.run_until_stopped().await
+    facts.push(("Database", database));
+    announce(format, &facts);
+    app.run_until(stop).await
+}
+
+/// Tells where the app listens, where mail goes and which database it uses: lined up for a
+/// person at a terminal, or as log lines where every line is JSON.
+fn announce(format: LogFormat, facts: &[(&str, String)]) {
+    for (what, value) in facts {
+        match format {
+            LogFormat::Text => println!("{:<15}{value}", format!("{what}:")),
+            LogFormat::Json => tracing::info!("{what}: {value}"),
+        }
+    }
 }
 
 /// Where mail goes when there is no SMTP server, and who can read it.

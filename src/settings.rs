@@ -23,6 +23,13 @@ pub enum AppEnv {
     Production,
 }
 
+/// How the log is written: `json` for log collectors, one object per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub env: AppEnv,
@@ -53,6 +60,11 @@ pub struct Settings {
     /// `None` in development: generated and stored on first start.
     pub challenge_hash_key: Option<SecretString>,
     pub session_key: Option<SecretString>,
+    /// How long requests in flight may take to finish once SIGTERM or Ctrl-C arrived.
+    pub shutdown_grace: Duration,
+    pub log_format: LogFormat,
+    /// Serve `GET /metrics` on the API's listener.
+    pub metrics: bool,
 }
 
 /// Everything that was wrong with the environment, one line per setting.
@@ -101,6 +113,14 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
     fn count(&mut self, name: &str, default: u32) -> Option<u32> {
         self.parse(name, &default.to_string(), "a whole number, at least 1", |v| {
             v.parse::<u32>().ok().filter(|&n| n >= 1)
+        })
+    }
+
+    fn flag(&mut self, name: &str, default: bool) -> Option<bool> {
+        self.parse(name, &default.to_string(), "true or false", |v| match v {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
         })
     }
 
@@ -246,11 +266,19 @@ impl Settings {
             "comma-separated IP addresses or CIDR ranges, such as 10.0.0.0/8, 192.0.2.1",
             |v| TrustedProxies::parse(v, proxy_header.unwrap_or_default()).ok(),
         );
-        let dev_mailbox_on_public_addr = r.parse("DEV_MAILBOX_ON_PUBLIC_ADDR", "false", "true or false", |v| match v {
-            "true" => Some(true),
-            "false" => Some(false),
+        let dev_mailbox_on_public_addr = r.flag("DEV_MAILBOX_ON_PUBLIC_ADDR", false);
+        let shutdown_grace = r.seconds("SHUTDOWN_GRACE_SECONDS", 10);
+        let log_format = r.parse("LOG_FORMAT", "text", "text or json", |v| match v {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
             _ => None,
         });
+        let metrics = r.flag("METRICS", false);
+        if metrics == Some(true) && challenge_api_addr == Some(None) {
+            r.problems.push(
+                "METRICS=true needs the API's listener, where /metrics is served: set CHALLENGE_API_ADDR".to_owned(),
+            );
+        }
         let challenge_hash_key = r.key("CHALLENGE_HASH_KEY", 32);
         let session_key = r.key("SESSION_KEY", 64);
 
@@ -319,6 +347,9 @@ impl Settings {
             trusted_proxies: trusted_proxies.ok_or_else(missing)?,
             challenge_hash_key,
             session_key,
+            shutdown_grace: shutdown_grace.ok_or_else(missing)?,
+            log_format: log_format.ok_or_else(missing)?,
+            metrics: metrics.ok_or_else(missing)?,
         })
     }
 
@@ -350,6 +381,30 @@ mod tests {
         assert_eq!((s.policy.max_attempts, s.policy.create_limit), (5, 5));
         assert_eq!(s.mail_from.to_string(), "Demo <no-reply@localhost>");
         assert_eq!(s.app_name, "Mailbox challenges demo");
+        assert_eq!(s.shutdown_grace, Duration::from_secs(10));
+        assert_eq!((s.log_format, s.metrics), (LogFormat::Text, false));
+    }
+
+    #[test]
+    fn operations_settings_are_checked() {
+        let s = settings(&[("SHUTDOWN_GRACE_SECONDS", "30"), ("LOG_FORMAT", "json"), ("METRICS", "true")]).unwrap();
+        assert_eq!((s.shutdown_grace, s.log_format, s.metrics), (Duration::from_secs(30), LogFormat::Json, true));
+
+        let err = settings(&[("SHUTDOWN_GRACE_SECONDS", "0"), ("LOG_FORMAT", "JSON"), ("METRICS", "yes")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("SHUTDOWN_GRACE_SECONDS=\"0\" is not valid: expected a whole number of seconds, at least 1")
+        );
+        assert!(err.contains("LOG_FORMAT=\"JSON\" is not valid: expected text or json"), "{err}");
+        assert!(err.contains("METRICS=\"yes\" is not valid: expected true or false"), "{err}");
+    }
+
+    #[test]
+    fn metrics_need_the_api_listener() {
+        let err = settings(&[("METRICS", "true"), ("CHALLENGE_API_ADDR", "")]).unwrap_err().to_string();
+        assert!(err.contains("METRICS=true needs the API's listener"), "{err}");
+        assert!(settings(&[("METRICS", "false"), ("CHALLENGE_API_ADDR", "")]).is_ok());
     }
 
     #[test]

@@ -15,10 +15,14 @@
   // ---- Errors we raise ourselves, so they are not mistaken for WebAuthn DOMExceptions. ----
 
   class ServerError extends Error {
-    /** `link`: `{ href, text }`, a page the server names as the way on, or null. */
-    constructor(message, link) {
+    /**
+     * `link`: `{ href, text }`, a page the server names as the way on, or null. `reply`: the
+     * whole JSON answer, for what else it says (an error `code` and its details).
+     */
+    constructor(message, link, reply) {
       super(message);
       this.link = link;
+      this.reply = reply || {};
     }
   }
   class NetworkError extends Error {}
@@ -104,7 +108,7 @@
     if (!response.ok) {
       const message = data && typeof data.error === "string" ? data.error : null;
       const link = typeof data?.link?.href === "string" && typeof data.link.text === "string" ? data.link : null;
-      throw new ServerError(message || `Something went wrong (status ${response.status}). Please try again.`, link);
+      throw new ServerError(message || `Something went wrong (status ${response.status}). Please try again.`, link, data);
     }
     return data || {};
   }
@@ -196,6 +200,32 @@
     return json;
   }
 
+  // ---- Keeping the device in step (WebAuthn Signal API) ----
+
+  // Tells the browser's passkey provider something it cannot know by itself. Feature-detected
+  // one function at a time: a browser without it keeps offering what it has, as before. Nothing
+  // is shown either way, since the provider may ignore it (another user, or a provider that
+  // does not take part), and the page works the same.
+  function sendSignal(name, details) {
+    const send = window.PublicKeyCredential?.[name];
+    if (typeof send !== "function") return;
+    Promise.resolve()
+      .then(() => send.call(PublicKeyCredential, details))
+      .catch(() => {});
+  }
+
+  // The account page lists the account's passkeys and its current email and name: the device
+  // may then hide the passkeys removed (here, on another device, or by a recovery) and show the
+  // account under its new email or name.
+  function signalAccount() {
+    const account = document.querySelector("[data-passkey-signals]")?.dataset;
+    if (!account) return;
+    const { rpId, userId } = account;
+    const accepted = account.acceptedCredentials ? account.acceptedCredentials.split(" ") : [];
+    sendSignal("signalAllAcceptedCredentials", { rpId, userId, allAcceptedCredentialIds: accepted });
+    sendSignal("signalCurrentUserDetails", { rpId, userId, name: account.userName, displayName: account.displayName });
+  }
+
   // ---- Ceremonies ----
 
   async function register(form) {
@@ -220,7 +250,15 @@
     const request = { publicKey: requestOptions(reply) };
     if (signal) Object.assign(request, { mediation: "conditional", signal });
     const credential = await navigator.credentials.get(request);
-    return post("/passkeys/login/finish", { credential: credentialJSON(credential) });
+    try {
+      return await post("/passkeys/login/finish", { credential: credentialJSON(credential) });
+    } catch (error) {
+      // A passkey the site no longer knows: the device need not offer it again.
+      if (error instanceof ServerError && error.reply.code === "unknown-credential") {
+        sendSignal("signalUnknownCredential", { rpId: reply.publicKey.rpId, credentialId: error.reply.credentialId });
+      }
+      throw error;
+    }
   }
 
   function follow(reply) {
@@ -328,6 +366,7 @@
   }
 
   function init() {
+    signalAccount();
     const buttons = passkeyButtons();
     const autofillForm = document.querySelector("form[data-passkey-autofill]");
 

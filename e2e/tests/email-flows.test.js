@@ -7,8 +7,10 @@ import { after, before, describe } from "node:test";
 
 import { codeFor, databaseBackend, latestMessage, startApp } from "../support/app.js";
 import { journey } from "../support/steps.js";
-import { launchBrowser, newPage, shot } from "../support/browser.js";
+import { launchBrowser, newPage, screenshotSeries } from "../support/browser.js";
 import { pageHelpers } from "../support/page.js";
+
+const shot = screenshotSeries("email-");
 
 const OLD_EMAIL = "jane@example.com";
 const NEW_EMAIL = "jane.doe@example.net";
@@ -169,6 +171,61 @@ describe(`email-code flows (${databaseBackend()})`, () => {
       "Confirm your new email address for Mailbox challenges demo",
     ]);
     await shot(page, "dev-mailbox");
+  });
+
+  // Every page a step shows is checked with axe and photographed (support/audit.js); this step
+  // shows the ones no flow here needs, without changing anything.
+  step("the other pages: signed-in home, deletion, Confirm it's you, notes, recovery, 404 and 429", async () => {
+    await page.goto("/");
+    assert.ok(await page.locator("header").getByRole("button", { name: "Sign out" }).isVisible(), "signed in");
+
+    await page.goto("/account/delete");
+    assert.equal(await h1(), `Delete the account of ${NEW_EMAIL}?`);
+    await page.getByLabel("Type your email address to confirm").fill("someone.else@example.com");
+    await button("Delete my account").click();
+    await page.locator("main [role=alert]").waitFor();
+    await shot(page, "delete-account-wrong-address");
+
+    await page.goto("/reauth?for=add-passkey");
+    assert.equal(await h1(), "Confirm it's you");
+    assert.match(await mainText(), /To add a passkey, confirm it's you/);
+    await clickTo(button("Cancel"), "/account");
+
+    // The developer notes of this session, on a page of their own.
+    assert.equal((await page.goto("/dev/notes")).status(), 200);
+
+    // Signed out, in a tab of its own.
+    const tab = await newPage(browser, app.baseUrl);
+    try {
+      await tab.goto("/recover");
+      assert.equal((await tab.locator("main h1").innerText()).trim(), "Lost your passkey?");
+      const missing = await tab.goto("/no-such-page");
+      assert.equal(missing.status(), 404);
+      assert.equal((await tab.locator("main h1").innerText()).trim(), "Page not found");
+    } finally {
+      await tab.context().close();
+    }
+
+    // The page of a throttled form, from an app that takes one form a minute.
+    const throttled = await startApp({ APP_THROTTLE_PER_MINUTE: "1" });
+    const other = await newPage(browser, throttled.baseUrl);
+    try {
+      const signUp = async () => {
+        await other.goto("/signup");
+        await other.getByLabel("Email").fill(OLD_EMAIL);
+        await other.getByLabel("Name").fill(NAME);
+        await other.locator("main").getByRole("button", { name: "Send me a code", exact: true }).click();
+      };
+      await signUp();
+      await other.waitForURL((url) => url.pathname === "/verify");
+      await signUp();
+      await other.locator("main h1", { hasText: "Too many requests" }).waitFor();
+      assert.equal(await other.getByLabel("Email").inputValue(), OLD_EMAIL, "the typed address is kept");
+      await shot(other, "too-many-requests");
+    } finally {
+      await other.context().close();
+      await throttled.stop();
+    }
   });
 
   step("an expired code says so before a submit, and Cancel keeps the address", async () => {

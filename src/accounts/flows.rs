@@ -16,6 +16,7 @@ use crate::challenges::message;
 use crate::challenges::model::{
     Challenge, ChallengeId, Code, CreatedChallenge, NewChallenge, Purpose, RecipientName, Secret, UserId,
 };
+use crate::client::dev_notes::{self, Checks, DevNote};
 use crate::client::{ChallengeClient, ClientError};
 use crate::clock::Clock;
 use crate::domain::{AccountId, DisplayName, EmailAddress, plural, wait_in_words};
@@ -23,6 +24,10 @@ use crate::mail::{Brand, Mailer, Outbox, OutgoingEmail};
 
 /// How long before another code may be asked for.
 pub const RESEND_COOLDOWN: Duration = Duration::from_secs(30);
+
+/// What the checks after a verify are for, in the developer notes.
+const CHECKS_WORDS: &str = "A verified code proves only that someone read the mailbox. The app then checks that the \
+     challenge is the one this flow started, so that a code issued for something else cannot complete it.";
 
 /// The app's four purposes. Each is a wire [`Purpose`] checked when the crate compiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,9 +329,25 @@ impl Flows {
         self.complete(&pending.flow, &verified).await
     }
 
+    /// Completes the flow once the challenge checks out; the checks go in the developer notes.
     async fn complete(&self, flow: &Flow, verified: &Challenge) -> Result<Completed, FlowError> {
+        let mut checks = Checks::default();
+        let completed = self.check_and_complete(flow, verified, &mut checks).await;
+        dev_notes::record(|| DevNote::new("Check the verified challenge", CHECKS_WORDS).with_checks(checks));
+        completed
+    }
+
+    async fn check_and_complete(
+        &self,
+        flow: &Flow,
+        verified: &Challenge,
+        checks: &mut Checks,
+    ) -> Result<Completed, FlowError> {
         let email = flow.email();
-        if verified.purpose != *flow.purpose().wire() || verified.email.normalized() != email.normalized() {
+        // `&`, not `&&`: both are checked, so the notes show both.
+        if !(checks.same("purpose", flow.purpose().as_str(), verified.purpose.as_str())
+            & checks.same("email", &email.normalized(), &verified.email.normalized()))
+        {
             return Err(FlowError::Mismatch);
         }
         match flow {
@@ -336,16 +357,16 @@ impl Flows {
             }
             Flow::Login { .. } => {
                 let user = self.users.find_by_email(email).await?.ok_or(FlowError::Gone)?;
-                expect_subject(verified, user.id)?;
+                expect_subject(verified, user.id, checks)?;
                 Ok(Completed::SignedIn(user.id))
             }
             Flow::Recovery { .. } => {
                 let user = self.users.find_by_email(email).await?.ok_or(FlowError::Gone)?;
-                expect_subject(verified, user.id)?;
+                expect_subject(verified, user.id, checks)?;
                 Ok(Completed::Recovered(user.id))
             }
             Flow::EmailChange { account, .. } => {
-                expect_subject(verified, *account)?;
+                expect_subject(verified, *account, checks)?;
                 let user = self.users.find(*account).await?.ok_or(FlowError::Gone)?;
                 // The notice to the old address commits with the change: its owner must hear of
                 // a change they did not make, even if the mail server is down right now.
@@ -381,11 +402,9 @@ fn recipient_name(name: &DisplayName) -> Option<RecipientName> {
     RecipientName::parse(name.as_str()).ok().flatten()
 }
 
-fn expect_subject(verified: &Challenge, account: AccountId) -> Result<(), FlowError> {
-    match &verified.user_id {
-        Some(user) if *user == subject_of(account) => Ok(()),
-        _ => Err(FlowError::Mismatch),
-    }
+fn expect_subject(verified: &Challenge, account: AccountId, checks: &mut Checks) -> Result<(), FlowError> {
+    let actual = verified.user_id.as_ref().map_or("(none)", UserId::as_str);
+    if checks.same("userId", subject_of(account).as_str(), actual) { Ok(()) } else { Err(FlowError::Mismatch) }
 }
 
 #[cfg(test)]

@@ -13,9 +13,8 @@ use super::users::Users;
 use crate::clock::{Clock, format_time};
 use crate::domain::AccountId;
 use crate::mail::{Brand, Outbox};
-use crate::passkeys::PasskeyError;
 use crate::passkeys::store::PasskeyStore;
-use webauthn_rs::prelude::Passkey;
+use crate::passkeys::{NewPasskey, PasskeyError};
 
 /// What a recovery session may do: enrol a passkey for `account`, until `expires_at` (epoch ms).
 /// Kept in the session state.
@@ -87,7 +86,7 @@ impl Recovery {
         &self,
         account: AccountId,
         name: &str,
-        passkey: &Passkey,
+        passkey: &NewPasskey,
         choices: RecoveryChoices,
     ) -> Result<(), PasskeyError> {
         let user = self.users.find(account).await?;

@@ -9,12 +9,14 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use serde_json::value::RawValue;
+use utoipa::ToSchema;
 
 use super::engine::ChallengeService;
 use super::error::ChallengeError;
 use super::model::{
     ChallengeId, Code, CreatedChallenge, Metadata, NewChallenge, Purpose, RecipientName, Secret, UserId,
 };
+use super::openapi;
 use super::tenancy::AuthorizedTenancy;
 use super::wire::{ErrorTag, Nothing, Tagged, WireError, Wrapped, tag};
 use crate::domain::{EmailAddress, InvalidInput};
@@ -56,14 +58,26 @@ impl ResponseError for ChallengeError {
     }
 }
 
-/// Mounts the API's routes at the root and under `/v2/`. The official client builds URLs from
-/// the root of its endpoint, so the routes cannot sit under a prefix of their own.
+/// Where the routes are mounted: the root and `/v2/`. The official client builds URLs from the
+/// root of its endpoint, so the routes cannot sit under a prefix of their own.
+pub const PREFIXES: [&str; 2] = ["", "/v2"];
+/// Create (POST).
+pub const CHALLENGES: &str = "/{tenancyId}/challenges";
+/// Verify (POST).
+pub const VERIFY: &str = "/{tenancyId}/challenges/verify";
+/// Get and delete.
+pub const CHALLENGE: &str = "/{tenancyId}/challenges/{challengeId}";
+/// The API's OpenAPI document, served without authentication.
+pub const OPENAPI_PATH: &str = "/openapi.json";
+
+/// Mounts the API's routes under each of [`PREFIXES`], and its OpenAPI document.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    for prefix in ["", "/v2"] {
-        cfg.route(&format!("{prefix}/{{tenancy}}/challenges"), web::post().to(create))
-            .route(&format!("{prefix}/{{tenancy}}/challenges/verify"), web::post().to(verify))
-            .route(&format!("{prefix}/{{tenancy}}/challenges/{{id}}"), web::get().to(get))
-            .route(&format!("{prefix}/{{tenancy}}/challenges/{{id}}"), web::delete().to(delete));
+    cfg.route(OPENAPI_PATH, web::get().to(openapi::serve));
+    for prefix in PREFIXES {
+        cfg.route(&format!("{prefix}{CHALLENGES}"), web::post().to(create))
+            .route(&format!("{prefix}{VERIFY}"), web::post().to(verify))
+            .route(&format!("{prefix}{CHALLENGE}"), web::get().to(get))
+            .route(&format!("{prefix}{CHALLENGE}"), web::delete().to(delete));
     }
 }
 
@@ -77,7 +91,7 @@ pub async fn unknown_route() -> HttpResponse {
 }
 
 async fn authorize(service: &ChallengeService, req: &HttpRequest) -> Result<AuthorizedTenancy, ChallengeError> {
-    let tenancy_id = req.match_info().get("tenancy").unwrap_or_default();
+    let tenancy_id = req.match_info().get("tenancyId").unwrap_or_default();
     let api_key = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -138,18 +152,33 @@ fn field<T>(result: Result<T, InvalidInput>) -> Result<T, ChallengeError> {
     result.map_err(|err| ChallengeError::BadRequest(err.0))
 }
 
-#[derive(Deserialize)]
+// Read as plain JSON first and parsed field by field, so that a refusal names the field; the
+// schema shows each field as parsed.
+/// What to create: for whom, what for, and what to do with the message.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct CreateBody {
+#[schema(as = CreateChallengeRequest)]
+pub(super) struct CreateBody {
+    #[schema(value_type = EmailAddress)]
     email: String,
+    #[schema(value_type = Purpose)]
     purpose: String,
+    #[schema(value_type = Option<RecipientName>)]
     name: Option<String>,
+    #[schema(value_type = Option<UserId>)]
     user_id: Option<String>,
-    /// Kept as sent: see [`Metadata`].
+    // Kept as sent: see [`Metadata`].
     #[serde(default)]
+    #[schema(value_type = Metadata)]
     metadata: Option<Box<RawValue>>,
+    /// Delete this tenancy's other pending challenges for this purpose and subject (userId, else email).
+    #[schema(default = false)]
     invalidate_others: Option<bool>,
+    /// Skips the per-email rate limits.
+    #[schema(default = false)]
     skip_rate_limit: Option<bool>,
+    /// Whether the service sends the message itself; `false` only returns it.
+    #[schema(default = true)]
     send_email: Option<bool>,
 }
 
@@ -168,16 +197,18 @@ impl CreateBody {
     }
 }
 
-#[derive(Deserialize)]
+/// The body of verify: the challenge, the secret its creator kept and the code the person typed.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct VerifyBody {
+#[schema(as = VerifyChallengeRequest)]
+pub(super) struct VerifyBody {
     challenge_id: ChallengeId,
     secret: Secret,
     code: Code,
 }
 
 fn challenge_id(req: &HttpRequest) -> ChallengeId {
-    ChallengeId::new(req.match_info().get("id").unwrap_or_default().to_owned())
+    ChallengeId::new(req.match_info().get("challengeId").unwrap_or_default().to_owned())
 }
 
 async fn create(

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+
 use super::error::ChallengeError;
 use super::hashing::Hasher;
 use super::model::{Challenge, ChallengeId, Code, CreatedChallenge, NewChallenge, Secret};
@@ -14,6 +16,7 @@ use super::{generate, message};
 use crate::clock::Clock;
 use crate::domain::constant_time_eq;
 use crate::mail::Mailer;
+use crate::metrics::ChallengeMetrics;
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -39,6 +42,7 @@ pub struct ChallengeService {
     clock: Clock,
     policy: Policy,
     mailer: Arc<dyn Mailer>,
+    metrics: ChallengeMetrics,
 }
 
 /// What the engine is built from.
@@ -49,12 +53,13 @@ pub struct Parts {
     pub clock: Clock,
     pub policy: Policy,
     pub mailer: Arc<dyn Mailer>,
+    pub metrics: ChallengeMetrics,
 }
 
 impl ChallengeService {
     pub fn new(parts: Parts) -> Self {
-        let Parts { store, tenancies, hash_key, clock, policy, mailer } = parts;
-        Self { store, tenancies, hasher: Hasher::new(&hash_key), clock, policy, mailer }
+        let Parts { store, tenancies, hash_key, clock, policy, mailer, metrics } = parts;
+        Self { store, tenancies, hasher: Hasher::new(&hash_key), clock, policy, mailer, metrics }
     }
 
     pub fn tenancies(&self) -> &Tenancies {
@@ -82,6 +87,7 @@ impl ChallengeService {
         if invalidate_others {
             self.store.invalidate_older(tenancy, &challenge).await?;
         }
+        self.metrics.created();
         Ok(CreatedChallenge { challenge, secret, code, message })
     }
 
@@ -109,7 +115,10 @@ impl ChallengeService {
         let limits = (!new.skip_rate_limit).then(|| self.limits(now));
         match self.store.insert_new(tenancy, row, limits, new.invalidate_others, now).await? {
             Ok(()) => Ok(Issued { challenge, secret, code }),
-            Err(free_at) => Err(ChallengeError::RateLimited { retry_after_seconds: seconds_until(free_at, now) }),
+            Err(free_at) => {
+                self.metrics.rate_limited();
+                Err(ChallengeError::RateLimited { retry_after_seconds: seconds_until(free_at, now) })
+            }
         }
     }
 
@@ -134,6 +143,22 @@ impl ChallengeService {
     /// Secret and code are never recorded: only the tenancy and the challenge id.
     #[tracing::instrument(level = "debug", skip_all, fields(tenancy = tenancy.id(), challenge = %id))]
     pub async fn verify(
+        &self,
+        tenancy: &AuthorizedTenancy,
+        id: &ChallengeId,
+        secret: &Secret,
+        code: &Code,
+    ) -> Result<Challenge, ChallengeError> {
+        let verified = self.check_and_consume(tenancy, id, secret, code).await;
+        match &verified {
+            Ok(_) => self.metrics.verified(),
+            Err(err) => self.metrics.verify_failed(err.tag().map(|tag| tag.as_str())),
+        }
+        verified
+    }
+
+    /// The checks and the conditional update of [`verify`](Self::verify), which counts their outcome.
+    async fn check_and_consume(
         &self,
         tenancy: &AuthorizedTenancy,
         id: &ChallengeId,
@@ -205,13 +230,17 @@ impl ChallengeService {
         Ok(self.store.purge(before).await?)
     }
 
-    /// Purges every `every` until the process stops.
-    pub fn spawn_purge(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+    /// Purges every `every` until `stop` is cancelled; a purge that started is finished first.
+    pub fn spawn_purge(&self, every: Duration, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
         let service = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    biased;
+                    () = stop.cancelled() => return,
+                    _ = tick.tick() => {}
+                }
                 match service.purge().await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(purged = n, "purged old challenges"),

@@ -8,6 +8,7 @@ pub mod generate;
 pub mod hashing;
 pub mod message;
 pub mod model;
+pub mod openapi;
 pub mod policy;
 pub mod store;
 pub mod tenancy;

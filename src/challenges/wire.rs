@@ -2,6 +2,7 @@
 //! (`client/http.rs`) speak, so that each `_tag` is written once.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// The `_tag` of each successful answer.
 pub mod tag {
@@ -25,7 +26,7 @@ pub enum ErrorTag {
 }
 
 impl ErrorTag {
-    const ALL: [Self; 8] = [
+    pub const ALL: [Self; 8] = [
         Self::Forbidden,
         Self::NotFound,
         Self::ChallengeRateLimited,
@@ -71,24 +72,27 @@ impl<T> Tagged<T> {
 }
 
 /// `{"challenge": ...}`, inside the tagged answers of create and verify.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct Wrapped<T> {
     pub challenge: T,
 }
 
 /// An empty answer body besides its tag, as delete gives.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Nothing {}
 
 /// An error answer: its tag, a message that says what to do, and for a rate limit the wait.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WireError {
     #[serde(rename = "_tag")]
     pub tag: String,
+    /// What happened and what to do, for a person to read.
     #[serde(default)]
     pub message: String,
+    /// Seconds until a create for this email can succeed; equal to the `Retry-After` header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = u64)]
     pub retry_after_seconds: Option<u64>,
 }
 

@@ -145,9 +145,10 @@ fn client_error(wire: WireError) -> Option<ClientError> {
     })
 }
 
+/// The body of create, as the wire has it (the recording client shows it too).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct CreateBody<'a> {
+pub(super) struct CreateBody<'a> {
     email: &'a str,
     purpose: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -160,18 +161,9 @@ struct CreateBody<'a> {
     send_email: bool,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct VerifyBody<'a> {
-    challenge_id: &'a ChallengeId,
-    secret: &'a Secret,
-    code: &'a Code,
-}
-
-#[async_trait]
-impl ChallengeClient for HttpClient {
-    async fn create(&self, request: &NewChallenge) -> Result<CreatedChallenge, ClientError> {
-        let body = CreateBody {
+impl<'a> CreateBody<'a> {
+    pub(super) fn of(request: &'a NewChallenge) -> Self {
+        Self {
             email: request.email.as_str(),
             purpose: request.purpose.as_str(),
             name: request.name.as_ref().map(|n| n.as_str()),
@@ -180,7 +172,23 @@ impl ChallengeClient for HttpClient {
             invalidate_others: request.invalidate_others,
             skip_rate_limit: request.skip_rate_limit,
             send_email: request.send_email,
-        };
+        }
+    }
+}
+
+/// The body of verify, as the wire has it (the recording client shows it masked).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct VerifyBody<'a> {
+    pub(super) challenge_id: &'a ChallengeId,
+    pub(super) secret: &'a Secret,
+    pub(super) code: &'a Code,
+}
+
+#[async_trait]
+impl ChallengeClient for HttpClient {
+    async fn create(&self, request: &NewChallenge) -> Result<CreatedChallenge, ClientError> {
+        let body = CreateBody::of(request);
         let answer =
             self.call(Method::POST, self.url(&[]), Some(&body), (StatusCode::CREATED, tag::CHALLENGE_CREATED)).await?;
         let Wrapped { challenge } = answer.read()?;

@@ -1,14 +1,18 @@
 //! The Rust client of the challenge service: the twin of the hosted service's server library.
 //! One trait, two adapters: over HTTP (any instance, the hosted one included) and in-process
-//! (the embedded engine, no network).
+//! (the embedded engine, no network). In development a recording wrapper around either one
+//! notes each call for the developer notes panel.
 
+pub mod dev_notes;
 mod http;
 mod in_process;
+mod recording;
 
 use async_trait::async_trait;
 
 pub use self::http::{HttpClient, HttpClientConfig};
 pub use self::in_process::InProcessClient;
+pub use self::recording::RecordingClient;
 use crate::challenges::model::{Challenge, ChallengeId, Code, CreatedChallenge, NewChallenge, Secret};
 
 /// What a call can fail with: one variant per `@error/...` tag of the API, then the failures of

@@ -10,6 +10,7 @@ mod postgres;
 mod sqlite;
 
 use futures_util::future::BoxFuture;
+use prometheus_client::metrics::histogram::Histogram;
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 pub use self::postgres::PostgresDatabase;
@@ -182,6 +183,26 @@ impl Database {
         match self {
             Self::Sqlite(_) => self.write(work).await,
             Self::Postgres(db) => work(Dialect::Postgres(&mut *db.pool().acquire().await?)).await,
+        }
+    }
+
+    /// How many writes each group commit held; SQLite only, PostgreSQL has no group commit.
+    pub fn group_commit_batch_sizes(&self) -> Option<&Histogram> {
+        match self {
+            Self::Sqlite(db) => Some(db.batch_sizes()),
+            Self::Postgres(_) => None,
+        }
+    }
+
+    /// For a clean stop: commits what is queued (and on SQLite checkpoints the WAL into the
+    /// database file), then closes every connection.
+    pub async fn close(&self) -> sqlx::Result<()> {
+        match self {
+            Self::Sqlite(db) => db.close().await,
+            Self::Postgres(db) => {
+                db.pool().close().await;
+                Ok(())
+            }
         }
     }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use futures_util::future::BoxFuture;
+use prometheus_client::metrics::histogram::Histogram;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
@@ -26,6 +27,8 @@ const MAX_BATCH: usize = 64;
 const QUEUE: usize = 4096;
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// The buckets of the batch-size histogram: powers of two up to `MAX_BATCH`.
+const BATCH_SIZES: [f64; 7] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
 
 /// Told, after the job's transaction ended, whether it committed.
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
@@ -36,7 +39,9 @@ type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bo
 pub struct SqliteDatabase {
     reader: SqlitePool,
     writer: SqlitePool,
+    checkpointer: SqlitePool,
     batches: mpsc::Sender<Job>,
+    batch_sizes: Histogram,
 }
 
 impl SqliteDatabase {
@@ -73,10 +78,32 @@ impl SqliteDatabase {
             .connect_with(options.clone())
             .await
             .with_context(|| format!("could not open the database {url} for checkpoints"))?;
-        tokio::spawn(run_checkpoints(checkpointer));
+        tokio::spawn(run_checkpoints(checkpointer.clone()));
         let (batches, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run_batches(writer.clone(), jobs));
-        Ok(Self { reader, writer, batches })
+        let batch_sizes = Histogram::new(BATCH_SIZES);
+        tokio::spawn(run_batches(writer.clone(), jobs, batch_sizes.clone()));
+        Ok(Self { reader, writer, checkpointer, batches, batch_sizes })
+    }
+
+    /// How many writes each group commit held.
+    pub fn batch_sizes(&self) -> &Histogram {
+        &self.batch_sizes
+    }
+
+    /// For a clean stop: commits the writes already queued, copies the WAL into the database
+    /// file and empties it, and closes every connection.
+    pub async fn close(&self) -> sqlx::Result<()> {
+        // The writer runs jobs in order: once this empty one committed, so has every one before it.
+        self.write(|_| Box::pin(async { Ok(()) })).await?;
+        self.reader.close().await;
+        self.checkpointer.close().await;
+        let (busy, _, _): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.writer).await?;
+        if busy != 0 {
+            tracing::warn!("the last WAL checkpoint could not finish; SQLite completes it at the next start");
+        }
+        self.writer.close().await;
+        Ok(())
     }
 
     /// Runs `work` in the writer's next group commit; its result is returned once that
@@ -123,7 +150,7 @@ impl SqliteDatabase {
 
 /// The writer task: takes whatever jobs are waiting (up to `MAX_BATCH`) and runs them in one
 /// `BEGIN IMMEDIATE` transaction, until every `SqliteDatabase` is dropped.
-async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
+async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>, batch_sizes: Histogram) {
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -132,6 +159,7 @@ async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        batch_sizes.observe(batch.len() as f64);
         // A batch that cannot start is dropped: each caller then hears its write did not start.
         match writer.begin_with("BEGIN IMMEDIATE").await {
             Ok(mut tx) => {
@@ -167,12 +195,17 @@ async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
 }
 
 /// Copies the WAL back into the database file now and then, without blocking writers
-/// (`PASSIVE`), for as long as the runtime runs.
+/// (`PASSIVE`), until the database is closed.
 async fn run_checkpoints(checkpointer: SqlitePool) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     loop {
-        tick.tick().await;
-        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&checkpointer).await {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = checkpointer.close_event() => return,
+        }
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&checkpointer).await
+            && !checkpointer.is_closed()
+        {
             tracing::warn!(error = %err, "WAL checkpoint failed; will retry");
         }
     }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use super::{Mailer, OutgoingEmail};
 use crate::clock::Clock;
@@ -173,6 +174,13 @@ impl Outbox {
         }
     }
 
+    /// How many emails are not sent yet, including those left for an operator after their last try.
+    pub async fn depth(&self) -> Result<i64, sqlx::Error> {
+        on_backend!(self.db.reader(), pool => sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
+            .fetch_one(pool)
+            .await)
+    }
+
     /// Deletes what was sent more than a day ago; returns how many rows went.
     pub async fn purge_sent(&self) -> Result<u64, sqlx::Error> {
         on_backend!(self.db.writer(), pool => sqlx::query("DELETE FROM outbox WHERE sent_at <= $1")
@@ -182,13 +190,16 @@ impl Outbox {
             .map(|done| done.rows_affected()))
     }
 
-    /// Sends what is due whenever a change was committed, and every `every` for retries.
-    pub fn spawn_worker(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+    /// Sends what is due whenever a change was committed, and every `every` for retries, until
+    /// `stop` is cancelled; a round that started is finished first.
+    pub fn spawn_worker(&self, every: Duration, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
         let outbox = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tokio::select! {
+                    biased;
+                    () = stop.cancelled() => return,
                     _ = tick.tick() => {}
                     _ = outbox.wake.notified() => {}
                 }

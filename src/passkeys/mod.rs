@@ -2,6 +2,7 @@
 //! server-side and used once. The WebAuthn user handle is the account's UUID, never the email.
 
 pub mod ceremonies;
+pub mod provider;
 pub mod store;
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use webauthn_rs::prelude::{
 use webauthn_rs_proto::{AuthenticatorSelectionCriteria, ResidentKeyRequirement, UserVerificationPolicy};
 
 use self::ceremonies::{Ceremonies, Kind};
+use self::provider::Aaguid;
 use self::store::{PasskeyStore, StoreError};
 use crate::clock::Clock;
 use crate::db::Database;
@@ -43,9 +45,24 @@ impl From<StoreError> for PasskeyError {
     }
 }
 
+/// A passkey a registration just verified, with the provider its authenticator named.
+#[derive(Debug, Clone)]
+pub struct NewPasskey {
+    pub passkey: Passkey,
+    pub aaguid: Option<Aaguid>,
+}
+
+impl NewPasskey {
+    /// Its name when its owner types none.
+    pub fn default_name(&self, now_ms: i64) -> String {
+        provider::default_name(self.aaguid, now_ms)
+    }
+}
+
 #[derive(Clone)]
 pub struct Passkeys {
     webauthn: Arc<Webauthn>,
+    rp_id: Arc<str>,
     store: PasskeyStore,
     ceremonies: Ceremonies,
 }
@@ -58,11 +75,18 @@ impl Passkeys {
         let webauthn = WebauthnBuilder::new(rp_id, base_url)
             .and_then(|b| b.rp_name("Mailbox challenges demo").build())
             .map_err(|e| anyhow::anyhow!("APP_BASE_URL {base_url} cannot be a WebAuthn relying party: {e}"))?;
+        provider::load_table();
         Ok(Self {
             webauthn: Arc::new(webauthn),
+            rp_id: rp_id.into(),
             store: PasskeyStore::new(db.clone(), clock.clone()),
             ceremonies: Ceremonies::new(db, clock),
         })
+    }
+
+    /// The relying party id the browser scopes this site's passkeys to.
+    pub fn rp_id(&self) -> &str {
+        &self.rp_id
     }
 
     pub fn store(&self) -> &PasskeyStore {
@@ -106,10 +130,12 @@ impl Passkeys {
         ceremony: &str,
         user: AccountId,
         credential: &RegisterPublicKeyCredential,
-    ) -> Result<Passkey, PasskeyError> {
+    ) -> Result<NewPasskey, PasskeyError> {
         let state: PasskeyRegistration =
             self.ceremonies.take(ceremony, Kind::Registration, Some(user)).await?.ok_or(PasskeyError::CeremonyGone)?;
-        self.webauthn.finish_passkey_registration(credential, &state).map_err(PasskeyError::Rejected)
+        let passkey = self.webauthn.finish_passkey_registration(credential, &state).map_err(PasskeyError::Rejected)?;
+        let aaguid = Aaguid::from_attestation_object(&credential.response.attestation_object);
+        Ok(NewPasskey { passkey, aaguid })
     }
 
     /// Options for a sign-in with any of this site's passkeys (no email asked).

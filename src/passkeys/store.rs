@@ -1,8 +1,10 @@
-//! The passkeys table: each credential with its owner, a name the owner chose, and when it was
-//! made and last used.
+//! The passkeys table: each credential with its owner, a name the owner chose, the provider its
+//! authenticator named, and when it was made and last used.
 
 use webauthn_rs::prelude::Passkey;
 
+use super::NewPasskey;
+use super::provider::Aaguid;
 use crate::clock::Clock;
 use crate::db::{Conn, Database, on_backend};
 use crate::domain::AccountId;
@@ -13,9 +15,23 @@ pub struct StoredPasskey {
     pub name: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    pub aaguid: Option<Aaguid>,
     pub passkey: Passkey,
     /// The credential as stored, which a sign-in's update expects to find unchanged.
     pub encoded: String,
+}
+
+impl StoredPasskey {
+    /// Who keeps it, when its authenticator said and the table knows.
+    pub fn provider(&self) -> Option<&'static str> {
+        self.aaguid.and_then(Aaguid::provider)
+    }
+
+    /// The provider, for a list to show beside the name, unless the name says it already (a
+    /// default name does).
+    pub fn provider_if_not_in_name(&self) -> Option<&'static str> {
+        self.provider().filter(|provider| !self.name.contains(provider))
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -24,17 +40,20 @@ struct Row {
     name: String,
     created_at: i64,
     last_used_at: Option<i64>,
+    aaguid: Option<String>,
     passkey: String,
 }
 
 impl Row {
     fn into_stored(self) -> Result<StoredPasskey, sqlx::Error> {
         let passkey = serde_json::from_str(&self.passkey).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let aaguid = self.aaguid.map(|a| a.parse()).transpose().map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
         Ok(StoredPasskey {
             id: self.id,
             name: self.name,
             created_at: self.created_at,
             last_used_at: self.last_used_at,
+            aaguid,
             passkey,
             encoded: self.passkey,
         })
@@ -53,7 +72,7 @@ fn encode(passkey: &Passkey) -> Result<String, sqlx::Error> {
     serde_json::to_string(passkey).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
 
-const COLUMNS: &str = "id, name, created_at, last_used_at, passkey";
+const COLUMNS: &str = "id, name, created_at, last_used_at, aaguid, passkey";
 
 #[derive(Clone)]
 pub struct PasskeyStore {
@@ -83,7 +102,7 @@ impl PasskeyStore {
         row.map(Row::into_stored).transpose()
     }
 
-    pub async fn insert(&self, user: AccountId, name: &str, passkey: &Passkey) -> Result<i64, StoreError> {
+    pub async fn insert(&self, user: AccountId, name: &str, passkey: &NewPasskey) -> Result<i64, StoreError> {
         let now = self.clock.now_ms();
         let (name, passkey) = (name.to_owned(), passkey.clone());
         self.db
@@ -96,17 +115,18 @@ impl PasskeyStore {
         conn: Conn<'_>,
         user: AccountId,
         name: &str,
-        passkey: &Passkey,
+        new: &NewPasskey,
         now: i64,
     ) -> Result<i64, StoreError> {
-        let encoded = encode(passkey)?;
+        let encoded = encode(&new.passkey)?;
         let id = on_backend!(conn, conn => sqlx::query_scalar(
-            "INSERT INTO passkeys (credential_id, user_id, name, passkey, created_at)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO passkeys (credential_id, user_id, name, aaguid, passkey, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
-        .bind(AsRef::<[u8]>::as_ref(passkey.cred_id()))
+        .bind(AsRef::<[u8]>::as_ref(new.passkey.cred_id()))
         .bind(user.to_string())
         .bind(name)
+        .bind(new.aaguid.map(|a| a.to_string()))
         .bind(encoded)
         .bind(now)
         .fetch_one(conn)

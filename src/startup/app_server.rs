@@ -1,20 +1,25 @@
 //! The sample app's HTTP server and the API's: listeners, middleware, headers.
 
 use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
+use super::health::{self, Readiness};
+use super::request_log::RequestLog;
 use crate::accounts::session_store::DbSessionStore;
 use crate::challenges::{ChallengeService, api};
 use crate::mail::DevMailbox;
+use crate::metrics::{self, RequestTimer};
 use crate::web::csrf::{self, CsrfCookies};
+use crate::web::dev_notes::{self, DevNotesConfig};
 use crate::web::throttle::{self, Throttle};
 use crate::web::{self as site, AppState, head, recovery};
 
@@ -22,14 +27,19 @@ use crate::web::{self as site, AppState, head, recovery};
 pub struct Site {
     pub state: web::Data<AppState>,
     pub dev_mailbox: Option<DevMailbox>,
+    /// Development only: with it, every page carries the developer notes panel.
+    pub dev_notes: Option<DevNotesConfig>,
     pub sessions: DbSessionStore,
     pub session_key: Key,
     pub secure_cookies: bool,
     pub throttle: web::Data<Throttle>,
     pub csrf_cookies: web::Data<CsrfCookies>,
+    pub readiness: Readiness,
+    pub request_timer: RequestTimer,
 }
 
-pub fn serve_app(addr: SocketAddr, site: Site) -> anyhow::Result<(SocketAddr, Server)> {
+/// `grace`: how long requests in flight may take to finish once the server is stopped.
+pub fn serve_app(addr: SocketAddr, site: Site, grace: Duration) -> anyhow::Result<(SocketAddr, Server)> {
     let listener = TcpListener::bind(addr).with_context(|| format!("could not listen on APP_ADDR {addr}"))?;
     let bound = listener.local_addr()?;
     let server = HttpServer::new(move || {
@@ -41,25 +51,34 @@ pub fn serve_app(addr: SocketAddr, site: Site) -> anyhow::Result<(SocketAddr, Se
             .cookie_content_security(CookieContentSecurity::Private)
             .session_lifecycle(BrowserSession::default())
             .build();
+        let notes_config = site.dev_notes.clone();
         App::new()
             .app_data(site.state.clone())
             .app_data(site.throttle.clone())
             .app_data(site.csrf_cookies.clone())
             // A WebAuthn credential is a few KiB; nothing the app reads needs more.
             .app_data(web::JsonConfig::default().limit(64 * 1024))
+            // Innermost, inside the session's: each request's notes join the session before it is saved.
+            .wrap(Condition::new(notes_config.is_some(), from_fn(dev_notes::keep_notes)))
             .wrap(from_fn(recovery::confine_recovery))
             .wrap(from_fn(csrf::issue_token))
             .wrap(from_fn(throttle::limit_posts))
             .wrap(sessions)
             .wrap(from_fn(head::answer_as_get))
             .wrap(security_headers(site.secure_cookies))
-            // Outermost: one span per request, with a request id, around everything logged in it.
-            .wrap(TracingLogger::default())
-            .configure(|cfg| site::configure(cfg, site.dev_mailbox.clone()))
+            // One span per request, with a request id, around everything logged in it.
+            .wrap(TracingLogger::<RequestLog>::new())
+            // Outermost: the time of everything.
+            .wrap(from_fn(metrics::time_requests))
+            .configure(|cfg| site.request_timer.configure(cfg))
+            .configure(|cfg| health::configure(cfg, site.readiness.clone()))
+            .configure(|cfg| site::configure(cfg, site.dev_mailbox.clone(), notes_config))
             .default_service(web::to(site::not_found))
     })
     .listen(listener)?
+    // Application::run_until stops the servers: at a signal, and only then.
     .disable_signals()
+    .shutdown_timeout(grace.as_secs())
     .run();
     Ok((bound, server))
 }
@@ -81,19 +100,37 @@ fn security_headers(https: bool) -> DefaultHeaders {
     if https { headers.add(("Strict-Transport-Security", "max-age=31536000")) } else { headers }
 }
 
-pub fn serve_api(addr: SocketAddr, service: ChallengeService) -> anyhow::Result<(SocketAddr, Server)> {
+/// `metrics`: with `METRICS=true`, `/metrics` is served. `grace`: as for [`serve_app`].
+pub fn serve_api(
+    addr: SocketAddr,
+    service: ChallengeService,
+    readiness: Readiness,
+    request_timer: RequestTimer,
+    metrics: Option<metrics::Endpoint>,
+    grace: Duration,
+) -> anyhow::Result<(SocketAddr, Server)> {
     let listener = TcpListener::bind(addr).with_context(|| format!("could not listen on CHALLENGE_API_ADDR {addr}"))?;
     let bound = listener.local_addr()?;
     let data = web::Data::new(service);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<RequestLog>::new())
+            .wrap(from_fn(metrics::time_requests))
+            .configure(|cfg| request_timer.configure(cfg))
+            .configure(|cfg| {
+                if let Some(endpoint) = &metrics {
+                    endpoint.configure(cfg);
+                }
+            })
+            .configure(|cfg| health::configure(cfg, readiness.clone()))
             .configure(api::configure)
             .default_service(web::to(api::unknown_route))
     })
     .listen(listener)?
+    // Application::run_until stops the servers: at a signal, and only then.
     .disable_signals()
+    .shutdown_timeout(grace.as_secs())
     .run();
     Ok((bound, server))
 }

@@ -12,12 +12,13 @@ use super::csrf::{CsrfForm, NoFields};
 use super::error::PageError;
 use super::forms::{EmailForm, NameForm, csrf_field, email_field, error_message, start_flow};
 use super::guards::{ChangingEmail, DeletingAccount, RecentlySignedIn, SignedIn, recently_authenticated};
-use super::layout::{new_passkey_form, page, passkey_script, passkey_status};
+use super::layout::{moment, new_passkey_form, page, passkey_script, passkey_status};
+use super::passkeys::device_signals;
 use super::response::{html, see_other};
 use super::session::AppSession;
+use super::sessions;
 use crate::accounts::flows::Flow;
 use crate::accounts::users::User;
-use crate::clock::format_time;
 use crate::domain::{DisplayName, EmailAddress};
 use crate::passkeys::store::StoredPasskey;
 
@@ -38,8 +39,10 @@ fn account_page(
     context: &PageContext,
     user: &User,
     passkeys: &[StoredPasskey],
+    rp_id: &str,
     recent: bool,
     name: &NameField,
+    signed_in_devices: Markup,
 ) -> Markup {
     page(
         "Your account",
@@ -49,7 +52,7 @@ fn account_page(
             dl.details {
                 dt { "Name" } dd { (user.name) }
                 dt { "Email" } dd { (user.email.as_str()) " " @if user.email_verified_at.is_some() { span.badge { "verified" } } }
-                dt { "Created" } dd { (format_time(user.created_at)) }
+                dt { "Created" } dd { (moment(user.created_at)) }
             }
             (name_form(context, name))
             p { a href="/account/email" { "Change your email" } }
@@ -64,13 +67,15 @@ fn account_page(
                     @for p in passkeys { li { (passkey_row(context, p)) } }
                 }
             }
+            (device_signals(rp_id, user, passkeys))
             @if recent {
                 (new_passkey_form(&context.csrf, html! {}, "e.g. My phone", "Add a passkey"))
                 (passkey_status())
-                (passkey_script())
             } @else {
                 p { "To add a passkey, first " a href="/reauth?for=add-passkey" { "confirm it's you" } "." }
             }
+            (passkey_script())
+            (signed_in_devices)
             h2 { "Delete your account" }
             p { "This deletes your account and its passkeys, and signs you out everywhere. "
                 a href="/account/delete" { "Delete your account" } }
@@ -89,23 +94,32 @@ fn name_form(context: &PageContext, name: &NameField) -> Markup {
     }
 }
 
+/// A passkey, its provider, when it was added and last used; then its rename field and removal
+/// link, each naming it for screen readers.
 fn passkey_row(context: &PageContext, passkey: &StoredPasskey) -> Markup {
-    let last_used = passkey.last_used_at.map_or_else(|| "never".to_owned(), format_time);
+    let name = &passkey.name;
     html! {
         div.passkey {
-            strong.name { (passkey.name) }
-            span.meta { " · added " span.when { (format_time(passkey.created_at)) } " · last used " span.when { (last_used) } }
+            strong.name { (name) }
+            span.meta {
+                " · " @if let Some(provider) = passkey.provider_if_not_in_name() { span.provider { (provider) } " · " }
+                "added " (moment(passkey.created_at)) " · last used "
+                @match passkey.last_used_at { Some(at) => (moment(at)), None => "never" }
+            }
         }
         form.inline method="post" action=(format!("/account/passkeys/{}/rename", passkey.id)) {
             (csrf_field(&context.csrf))
-            input type="text" name="name" value=(passkey.name) maxlength="64" aria-label="New name";
-            button.link type="submit" { "Rename" }
+            input type="text" name="name" value=(name) required maxlength="64" size=(name_field_size(name))
+                aria-label=(format!("New name for {name}"));
+            button.link type="submit" aria-label=(format!("Rename {name}")) { "Rename" }
         }
-        form.inline.remove method="post" action=(format!("/account/passkeys/{}/remove", passkey.id)) {
-            (csrf_field(&context.csrf))
-            button.link.danger type="submit" { "Remove" }
-        }
+        a.remove.danger href=(format!("/account/passkeys/{}/remove", passkey.id)) aria-label=(format!("Remove {name}")) { "Remove" }
     }
+}
+
+/// A rename field as wide as the name in it, within what a row holds.
+fn name_field_size(name: &str) -> usize {
+    name.chars().count().clamp(8, 40) + 1
 }
 
 fn email_change_page(context: &PageContext, user: &User, form: &EmailForm, error: Option<&str>) -> Markup {
@@ -135,7 +149,11 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let passkeys = state.passkeys.store().list(user.id).await?;
     let recent = recently_authenticated(&session, state.clock.now_ms());
-    Ok(html(StatusCode::OK, account_page(&context, &user, &passkeys, recent, &NameField::of(&user))))
+    let devices = sessions::section(&state, &session, &context, user.id).await?;
+    Ok(html(
+        StatusCode::OK,
+        account_page(&context, &user, &passkeys, state.passkeys.rp_id(), recent, &NameField::of(&user), devices),
+    ))
 }
 
 /// Sets the account's name; a name `DisplayName` refuses shows the account page again with the
@@ -153,7 +171,11 @@ pub async fn rename(
             let passkeys = state.passkeys.store().list(user.id).await?;
             let recent = recently_authenticated(&session, state.clock.now_ms());
             let typed = NameField { value: &form.name, error: Some(&e.0) };
-            return Ok(html(StatusCode::BAD_REQUEST, account_page(&context, &user, &passkeys, recent, &typed)));
+            let devices = sessions::section(&state, &session, &context, user.id).await?;
+            return Ok(html(
+                StatusCode::BAD_REQUEST,
+                account_page(&context, &user, &passkeys, state.passkeys.rp_id(), recent, &typed, devices),
+            ));
         }
     };
     if !state.users.rename(user.id, &name).await? {

@@ -13,7 +13,7 @@ use super::context::PageContext;
 use super::csrf::{CsrfForm, NoFields};
 use super::error::{PageError, flow_status};
 use super::forms::{csrf_field, error_message};
-use super::layout::{app_script, page};
+use super::layout::page;
 use super::reauth::continue_after_sign_in;
 use super::response::{html, see_other};
 use super::session::AppSession;
@@ -127,7 +127,6 @@ fn code_page(context: &PageContext, view: CodePage<'_>) -> Markup {
                     button.link type="submit" { "Cancel" }
                 }
             }
-            (app_script())
         },
     )
 }

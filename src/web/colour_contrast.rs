@@ -65,6 +65,11 @@ fn buttons_links_and_warnings_reach_4_5_to_1_in_light_and_dark() {
         ("link button", rule_value("button.link", "color"), "var(--card)"),
         ("disabled link button", rule_value("button.link:disabled", "color"), "var(--card)"),
         ("danger link button", rule_value("button.danger", "color"), "var(--card)"),
+        (
+            "danger button",
+            rule_value("button.danger:not(.link)", "color"),
+            rule_value("button.danger:not(.link)", "background"),
+        ),
         ("warning", rule_value(".warning", "color"), "var(--card)"),
     ];
     let mut failures = Vec::new();

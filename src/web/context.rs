@@ -1,11 +1,13 @@
 //! What every page shows around its content, ready for each page handler as an extractor: the
-//! signed-in user, the CSRF token of its forms, and a one-shot notice.
+//! signed-in user, the CSRF token of its forms, a one-shot notice, and in development the
+//! developer notes panel.
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::AppState;
 use super::csrf::page_token;
+use super::dev_notes::DevNotes;
 use super::error::PageError;
 use super::session::AppSession;
 use crate::accounts::users::User;
@@ -16,6 +18,8 @@ pub struct PageContext {
     pub notice: Option<String>,
     /// A recovery session, which can only enrol a passkey: no links to elsewhere.
     pub recovering: bool,
+    /// Whether the page carries the developer notes panel (development only).
+    pub dev_notes: DevNotes,
 }
 
 impl FromRequest for PageContext {
@@ -31,6 +35,7 @@ impl FromRequest for PageContext {
                 csrf: page_token(&req)?,
                 notice: session.take_notice(),
                 recovering: session.recovery().is_some(),
+                dev_notes: DevNotes::of(&req),
             })
         })
     }

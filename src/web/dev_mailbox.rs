@@ -7,9 +7,8 @@ use maud::html;
 
 use super::context::PageContext;
 use super::error::PageError;
-use super::layout::{app_script, page};
+use super::layout::{moment, page};
 use super::response::html;
-use crate::clock::format_time;
 use crate::mail::DevMailbox;
 
 const SHOWN: u32 = 50;
@@ -28,14 +27,13 @@ pub async fn list(mailbox: web::Data<DevMailbox>, context: PageContext) -> Resul
                 @for message in &messages {
                     article.message data-recipient=(message.recipient) {
                         h2 { (message.subject) }
-                        p.meta { "To " strong.recipient { (message.recipient) } " · " (format_time(message.sent_at)) }
+                        p.meta { "To " strong.recipient { (message.recipient) } " · " (moment(message.sent_at)) }
                         // The HTML part runs in a sandbox with no scripts, as mail clients do; the
                         // same origin only lets app.js size the frame to its content.
                         iframe sandbox="allow-same-origin" title=(format!("HTML of: {}", message.subject)) srcdoc=(message.html) {}
                         details { summary { "Plain text" } pre.text { (message.text) } }
                     }
                 }
-                (app_script())
             },
         ),
     ))

@@ -4,9 +4,12 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::assets::Asset;
 use super::context::PageContext;
+use super::dev_notes;
 use super::forms::csrf_field;
+use crate::clock::{format_time, iso_time};
 
-fn document(title: &str, csrf: Option<&str>, header: Markup, content: Markup) -> Markup {
+/// `aside` follows the main content: the developer notes panel, or nothing.
+fn document(title: &str, csrf: Option<&str>, header: Markup, content: Markup, aside: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -25,7 +28,9 @@ fn document(title: &str, csrf: Option<&str>, header: Markup, content: Markup) ->
             body {
                 (header)
                 main { (content) }
+                (aside)
                 footer { "A reference app for email one-time codes and passkeys." }
+                (app_script())
             }
         }
     }
@@ -63,7 +68,8 @@ pub fn page(title: &str, context: &PageContext, content: Markup) -> Markup {
         }
         (content)
     };
-    document(title, Some(&context.csrf), header, content)
+    let notes = html! { @if context.dev_notes.shown() { (dev_notes::panel()) } };
+    document(title, Some(&context.csrf), header, content, notes)
 }
 
 /// Whether `content` shows an error: every page draws its errors as alerts.
@@ -73,7 +79,7 @@ fn shows_error(content: &Markup) -> bool {
 
 /// A page without session details, for errors.
 pub fn bare_page(title: &str, content: Markup) -> Markup {
-    document(title, None, html! { header.site { a.brand href="/" { "Mailbox challenges" } } }, content)
+    document(title, None, html! { header.site { a.brand href="/" { "Mailbox challenges" } } }, content, html! {})
 }
 
 /// The form that creates a passkey, after `choices`. The passkey script runs it, for the button
@@ -89,6 +95,13 @@ pub fn new_passkey_form(csrf: &str, choices: Markup, placeholder: &str, button: 
     }
 }
 
+/// A moment as the viewer reads it: the page says it in UTC, and the page script rewrites it in
+/// the browser's own time zone, keeping the UTC time on hover. Without the script, UTC stays.
+pub fn moment(epoch_ms: i64) -> Markup {
+    let utc = format_time(epoch_ms);
+    html! { time datetime=(iso_time(epoch_ms)) title=(utc) data-local { (utc) } }
+}
+
 /// Where the passkey script writes what happened.
 pub fn passkey_status() -> Markup {
     html! { p.passkey-status data-passkey-status role="status" aria-live="polite" {} }
@@ -98,7 +111,8 @@ pub fn passkey_script() -> Markup {
     html! { script src=(Asset::PasskeyScript.url()) defer {} }
 }
 
-/// The progressive enhancements: the resend countdown, the mailbox's previews.
-pub fn app_script() -> Markup {
+/// The progressive enhancements every page may use: local times, the resend countdown, the
+/// mailbox's previews.
+fn app_script() -> Markup {
     html! { script src=(Asset::Script.url()) defer {} }
 }

@@ -10,6 +10,7 @@ mod colour_contrast;
 mod context;
 pub mod csrf;
 mod dev_mailbox;
+pub mod dev_notes;
 pub mod error;
 mod forms;
 mod guards;
@@ -22,6 +23,7 @@ mod reauth;
 pub mod recovery;
 mod response;
 pub mod session;
+mod sessions;
 mod signup;
 pub mod throttle;
 mod too_many_requests;
@@ -31,9 +33,11 @@ use actix_web::middleware::Compress;
 use actix_web::web;
 use maud::html;
 
+use self::dev_notes::DevNotesConfig;
 use crate::accounts::deletion::AccountDeletion;
 use crate::accounts::flows::Flows;
 use crate::accounts::recovery::Recovery;
+use crate::accounts::session_store::DbSessionStore;
 use crate::accounts::users::Users;
 use crate::clock::Clock;
 use crate::mail::DevMailbox;
@@ -46,11 +50,14 @@ pub struct AppState {
     pub deletion: AccountDeletion,
     pub users: Users,
     pub passkeys: Passkeys,
+    /// The session store the session middleware uses too, for the account page's list of sessions.
+    pub sessions: DbSessionStore,
     pub clock: Clock,
 }
 
-/// Mounts every page; `/dev/mailbox` only when a development mailbox is given.
-pub fn configure(cfg: &mut web::ServiceConfig, dev_mailbox: Option<DevMailbox>) {
+/// Mounts every page; `/dev/mailbox` only when a development mailbox is given, and the
+/// developer notes only with their config.
+pub fn configure(cfg: &mut web::ServiceConfig, dev_mailbox: Option<DevMailbox>, dev_notes: Option<DevNotesConfig>) {
     cfg.route("/", web::get().to(home::home))
         // Compressed here only: pages carry the CSRF token beside what people typed, which
         // compression would let an attacker guess (BREACH); they are small and never cached anyway.
@@ -69,6 +76,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, dev_mailbox: Option<DevMailbox>) 
         .route("/account/name", web::post().to(account::rename))
         .route("/account/delete", web::get().to(account::deletion_form))
         .route("/account/delete", web::post().to(account::delete))
+        .route("/account/sessions/sign-out-others", web::post().to(sessions::sign_out_others))
+        .route("/account/sessions/{id}/sign-out", web::post().to(sessions::sign_out_one))
         .route("/logout", web::post().to(account::logout))
         .route("/reauth", web::get().to(reauth::show))
         .route("/reauth/email", web::post().to(reauth::by_email))
@@ -83,9 +92,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, dev_mailbox: Option<DevMailbox>) 
         .route("/passkeys/login/start", web::post().to(passkeys::login_start))
         .route("/passkeys/login/finish", web::post().to(passkeys::login_finish))
         .route("/account/passkeys/{id}/rename", web::post().to(passkeys::rename))
+        .route("/account/passkeys/{id}/remove", web::get().to(passkeys::removal_form))
         .route("/account/passkeys/{id}/remove", web::post().to(passkeys::remove));
     if let Some(mailbox) = dev_mailbox {
         cfg.app_data(web::Data::new(mailbox)).route("/dev/mailbox", web::get().to(dev_mailbox::list));
+    }
+    if let Some(config) = dev_notes {
+        dev_notes::mount(cfg, config);
     }
 }
 

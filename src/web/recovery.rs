@@ -13,16 +13,16 @@ use super::context::PageContext;
 use super::csrf::{CsrfForm, NoFields};
 use super::error::PageError;
 use super::forms::{EmailForm, csrf_field, email_field, error_message, start_email_flow};
-use super::layout::{new_passkey_form, page, passkey_script, passkey_status};
+use super::layout::{moment, new_passkey_form, page, passkey_script, passkey_status};
 use super::response::{html, see_other};
 use super::session::AppSession;
 use crate::accounts::flows::Flow;
-use crate::clock::format_time;
 
 /// The only paths a recovery session may use: enrolment, signing in with a passkey this device
-/// already has instead, and signing out (on a shared device the person must be able to end it).
+/// already has instead, and signing out (on a shared device the person must be able to end it);
+/// in development, also its own developer notes.
 fn allowed_during_recovery(path: &str) -> bool {
-    matches!(path, "/recover/passkey" | "/recover/sign-in" | "/passkeys/register" | "/logout")
+    matches!(path, "/recover/passkey" | "/recover/sign-in" | "/passkeys/register" | "/logout" | "/dev/notes")
         || path.starts_with("/passkeys/register/")
         || path.starts_with("/static/")
 }
@@ -112,7 +112,11 @@ pub async fn passkey_page(
                     p { "Your account's passkeys:" }
                     ul.passkeys {
                         @for p in &passkeys {
-                            li { strong { (p.name) } " · added " (format_time(p.created_at)) }
+                            li {
+                                strong { (p.name) }
+                                @if let Some(provider) = p.provider_if_not_in_name() { " · " (provider) }
+                                " · added " (moment(p.created_at))
+                            }
                         }
                     }
                 }

@@ -1,10 +1,12 @@
-//! The typed session: who is signed in, the pending code (with what its page shows once), a
-//! recovery grant, a change waiting until the person confirms it's them, and a one-shot notice.
+//! The typed session: who is signed in and on what device, the pending code (with what its page
+//! shows once), a recovery grant, a change waiting until the person confirms it's them, and a
+//! one-shot notice.
 //! Its state lives server-side (see `accounts::session_store`); the cookie holds only a key.
 
 use std::future::{Ready, ready};
 
 use actix_session::{Session, SessionExt};
+use actix_web::http::header::USER_AGENT;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use anyhow::anyhow;
 
@@ -12,8 +14,9 @@ use super::csrf::Renewal;
 use super::reauth::ChangeToConfirm;
 use crate::accounts::flows::Pending;
 use crate::accounts::recovery::RecoveryGrant;
-use crate::accounts::session_store::{RECOVERY_KEY as RECOVERY, USER_ID_KEY};
-use crate::domain::{AccountId, EmailAddress};
+use crate::accounts::session_store::{RECOVERY_KEY as RECOVERY, SessionId, SessionTag, TAG_KEY, USER_ID_KEY};
+use crate::client::dev_notes::SessionNotes;
+use crate::domain::{AccountId, Device, EmailAddress};
 use crate::passkeys::ceremonies::Kind;
 
 const SIGNED_IN_AT: &str = "signed_in_at";
@@ -23,12 +26,15 @@ const ADDRESS_IN_FULL: &str = "address_in_full";
 const TYPED_EMAIL: &str = "typed_email";
 const NOTICE: &str = "notice";
 const CHANGE_TO_CONFIRM: &str = "change_to_confirm";
+const DEV_NOTES: &str = "dev_notes";
 
 const SIGNED_OUT: &str = "You are signed out.";
 
 pub struct AppSession {
     session: Session,
     csrf: Renewal,
+    /// The device of this request, for the tag of a session that begins with it.
+    device: Device,
 }
 
 impl FromRequest for AppSession {
@@ -43,7 +49,8 @@ impl FromRequest for AppSession {
 impl AppSession {
     /// The session of a request, for extractors and middleware.
     pub fn of(req: &(impl SessionExt + HttpMessage)) -> Self {
-        Self { session: req.get_session(), csrf: Renewal::of(req) }
+        let user_agent = req.headers().get(USER_AGENT).and_then(|value| value.to_str().ok()).unwrap_or_default();
+        Self { session: req.get_session(), csrf: Renewal::of(req), device: Device::from_user_agent(user_agent) }
     }
 
     /// A value that fails to decode is treated as absent: the state is ours, so that only
@@ -76,22 +83,30 @@ impl AppSession {
     }
 
     /// Signs in under a new session key and a new CSRF token, so that a key or token planted
-    /// (or learnt) before sign-in is worth nothing.
+    /// (or learnt) before sign-in is worth nothing; tagged afresh for the account's list.
     pub fn sign_in(&self, user: AccountId, now_ms: i64) -> anyhow::Result<()> {
         self.session.renew();
         self.csrf.renew();
         self.clear_pending();
         self.write(USER_ID_KEY, user)?;
+        self.write(TAG_KEY, SessionTag::new(self.device))?;
         self.write(SIGNED_IN_AT, now_ms)
     }
 
-    /// Opens a recovery session under a new key and CSRF token. It is not a signed-in session.
+    /// Opens a recovery session under a new key and CSRF token. It is not a signed-in session,
+    /// but the account's list shows it, tagged, as recovering.
     pub fn start_recovery(&self, grant: RecoveryGrant) -> anyhow::Result<()> {
         self.session.renew();
         self.csrf.renew();
         self.session.remove(USER_ID_KEY);
         self.clear_pending();
+        self.write(TAG_KEY, SessionTag::new(self.device))?;
         self.write(RECOVERY, grant)
+    }
+
+    /// The public id of this session on its account's list.
+    pub fn public_id(&self) -> Option<SessionId> {
+        self.read::<SessionTag>(TAG_KEY).map(|tag| tag.id)
     }
 
     pub fn recovery(&self) -> Option<RecoveryGrant> {
@@ -199,6 +214,15 @@ impl AppSession {
     /// The notice, removed as it is read so it shows once.
     pub fn take_notice(&self) -> Option<String> {
         self.take(NOTICE)
+    }
+
+    /// The developer notes of this session (development only); they go with the session.
+    pub fn dev_notes(&self) -> SessionNotes {
+        self.read(DEV_NOTES).unwrap_or_default()
+    }
+
+    pub fn set_dev_notes(&self, notes: &SessionNotes) -> anyhow::Result<()> {
+        self.write(DEV_NOTES, notes)
     }
 }
 

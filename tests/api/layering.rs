@@ -1,7 +1,7 @@
 //! The modules of `src/` depend on each other one way only. Each has a layer; a module may
 //! name (`crate::…` in `use` lines and paths) only modules of lower layers. The order is the
-//! README's: `startup → settings → web → accounts → passkeys → client → challenges → mail →
-//! clock, db, tls → domain`.
+//! README's: `startup → settings → web → accounts → passkeys → client → challenges → metrics →
+//! mail → clock, db, tls → domain`.
 
 use std::path::Path;
 
@@ -10,6 +10,7 @@ const LAYERS: &[&[&str]] = &[
     &["domain"],
     &["clock", "db", "tls"],
     &["mail"],
+    &["metrics"],
     &["challenges"],
     &["client"],
     &["passkeys"],

@@ -3,17 +3,14 @@
 //! output must hold none of the codes, secrets, API key, session cookies or addresses it saw,
 //! nor the password of its database; written to a pipe, it holds no colour codes either.
 
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::service::log_leak::{CODE, SECRET, misbehaving_api};
-use crate::support::TEST_HASH_KEY;
 use crate::support::app::{Browser, MAIL_WAIT, find_code, plain_client};
+use crate::support::binary::RunningBinary;
 use crate::support::postgres::fresh_database;
 use crate::support::smtp_server::SmtpServer;
 
@@ -23,100 +20,18 @@ const TENANCY: &str = "log-test-tenancy";
 /// printed either.
 const DATABASE_PASSWORD: &str = "log-test-database-password";
 
-/// The binary, its output as it arrives, and the addresses it printed.
-struct Server {
-    child: Child,
-    output: Arc<Mutex<String>>,
-    readers: Vec<JoinHandle<()>>,
-    app: String,
-    api: String,
-    _dir: tempfile::TempDir,
-}
-
-/// Copies everything `from` writes into `into`.
-fn collect(mut from: impl Read + Send + 'static, into: Arc<Mutex<String>>) -> JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut chunk = [0u8; 8192];
-        while let Ok(n @ 1..) = from.read(&mut chunk) {
-            into.lock().unwrap().push_str(&String::from_utf8_lossy(&chunk[..n]));
-        }
-    })
-}
-
-/// The text after `prefix` on the first line that has it, up to `end`.
-fn printed(output: &str, prefix: &str, end: char) -> Option<String> {
-    let line = output.lines().find_map(|line| line.split_once(prefix).map(|(_, rest)| rest.to_owned()))?;
-    Some(line.split(end).next().unwrap_or_default().to_owned())
-}
-
-impl Server {
-    /// The binary with mail to `smtp`, and `settings` besides the test's own.
-    fn start(smtp: &SmtpServer, settings: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailbox-challenges"))
-            .env_clear()
-            .env("RUST_LOG", "trace")
-            .env("APP_ADDR", "127.0.0.1:0")
-            .env("CHALLENGE_API_ADDR", "127.0.0.1:0")
-            .env("DATABASE_URL", format!("sqlite://{}", dir.path().join("logs.db").display()))
-            .env("CHALLENGE_HASH_KEY", TEST_HASH_KEY)
-            .env("SMTP_URL", smtp.url())
-            .env("PASSLOCK_TENANCY_ID", TENANCY)
-            .env("PASSLOCK_API_KEY", API_KEY)
-            .env("APP_THROTTLE_PER_MINUTE", "10000")
-            .envs(settings.iter().copied())
-            .current_dir(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the binary starts");
-        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
-        let mut server = Self {
-            child,
-            output: Arc::default(),
-            readers: Vec::new(),
-            app: String::new(),
-            api: String::new(),
-            _dir: dir,
-        };
-        server.readers = vec![
-            collect(stdout.expect("piped stdout"), server.output.clone()),
-            collect(stderr.expect("piped stderr"), server.output.clone()),
-        ];
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let text = server.output.lock().unwrap().clone();
-            if let (Some(app), Some(api)) =
-                (printed(&text, "(listening on ", ')'), printed(&text, "Challenge API: ", ' '))
-            {
-                (server.app, server.api) = (app, api);
-                return server;
-            }
-            assert!(Instant::now() < deadline, "the server printed no addresses:\n{text}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Stops the server and returns all it wrote.
-    fn stop(mut self) -> String {
-        self.end();
-        for reader in self.readers.drain(..) {
-            reader.join().expect("the output reader ends");
-        }
-        self.output.lock().unwrap().clone()
-    }
-
-    fn end(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A test that fails half-way leaves no server running.
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.end();
-    }
+/// The binary at its most verbose with mail to `smtp`, and `settings` besides the test's own.
+fn start(smtp: &SmtpServer, settings: &[(&str, &str)]) -> RunningBinary {
+    let smtp_url = smtp.url();
+    let mut all = vec![
+        ("RUST_LOG", "trace"),
+        ("SMTP_URL", smtp_url.as_str()),
+        ("PASSLOCK_TENANCY_ID", TENANCY),
+        ("PASSLOCK_API_KEY", API_KEY),
+        ("APP_THROTTLE_PER_MINUTE", "10000"),
+    ];
+    all.extend_from_slice(settings);
+    RunningBinary::start(&all)
 }
 
 /// Whether `value` appears in `log` as a number of its own: not inside a longer run of digits,
@@ -165,7 +80,7 @@ async fn logs_on_postgres_hold_none_of_these_nor_the_database_password() {
 async fn full_sign_up_and_login(settings: &[(&str, &str)]) -> String {
     // Arrange
     let smtp = SmtpServer::start().await;
-    let server = Server::start(&smtp, settings);
+    let server = start(&smtp, settings);
     let email = "log.person@example.com";
     let browser = Browser::new(&server.app);
 
@@ -207,10 +122,12 @@ async fn full_sign_up_and_login(settings: &[(&str, &str)]) -> String {
         .await
         .unwrap();
     assert!(verified.status().is_success(), "{}", verified.text().await.unwrap_or_default());
-    let log = server.stop();
+    let log = server.stop().await;
 
-    // Assert: the log is the verbose one, with request spans, and it kept every secret.
-    assert!(log.contains("request_id="), "no request spans in the log:\n{log}");
+    // Assert: the log is the verbose one, with request spans and a line per request answered, and
+    // it kept every secret.
+    assert!(log.contains("request_id"), "no request spans in the log:\n{log}");
+    assert!(log.contains("request answered"), "no line for the requests answered:\n{log}");
     assert!(!log.contains('\x1b'), "colour codes in a log written to a pipe:\n{log}");
     assert!(log.contains("TRACE") || log.contains("DEBUG"), "not a verbose log:\n{log}");
     for (what, value) in [
@@ -233,17 +150,43 @@ async fn full_sign_up_and_login(settings: &[(&str, &str)]) -> String {
 }
 
 #[tokio::test]
+async fn json_logs_are_one_object_per_line_and_each_request_line_has_its_request_id() {
+    // Act: the whole sign-up and API run, logged as JSON; it holds none of the secrets either.
+    let log = full_sign_up_and_login(&[("LOG_FORMAT", "json")]).await;
+
+    // Assert: every line is an object; each answered request has a line with an id of its own.
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("a line that is not JSON ({err}): {line}")))
+        .collect();
+    assert!(lines.iter().all(Value::is_object));
+    let request = |line: &Value| line["spans"][0].clone();
+    let answered: Vec<Value> = lines.iter().filter(|line| line["message"] == "request answered").map(request).collect();
+    let ids: HashSet<&str> =
+        answered.iter().map(|span| span["request_id"].as_str().expect("each request has an id")).collect();
+    assert_eq!(ids.len(), answered.len(), "request ids repeat");
+    let verify = answered
+        .iter()
+        .find(|span| span["http.route"] == "/{tenancyId}/challenges/verify")
+        .expect("a line for the API's verify");
+    assert_eq!(verify["http.status_code"], 200);
+    let within_verify = lines.iter().filter(|line| request(line)["request_id"] == verify["request_id"]).count();
+    assert!(within_verify > 1, "what the verify logged before its answer has its request id too");
+    assert!(lines.iter().any(|line| line["message"].as_str().is_some_and(|m| m.starts_with("Database: SQLite"))));
+}
+
+#[tokio::test]
 async fn log_leak_of_an_api_answering_a_create_with_200_puts_no_secret_or_code_in_the_app_log() {
     // Arrange: the app calls a challenge API that answers a create with 200 instead of 201,
     // with a body that holds a secret and a code.
     let smtp = SmtpServer::start().await;
     let api = misbehaving_api(actix_web::http::StatusCode::OK);
-    let server = Server::start(&smtp, &[("PASSLOCK_ENDPOINT", api.as_str())]);
+    let server = start(&smtp, &[("PASSLOCK_ENDPOINT", api.as_str())]);
     let browser = Browser::new(&server.app);
 
     // Act
     let page = browser.login("jane@example.com").await;
-    let log = server.stop();
+    let log = server.stop().await;
 
     // Assert: the failure was logged, with neither of the values.
     assert_eq!(page.status, reqwest::StatusCode::SERVICE_UNAVAILABLE, "{}", page.body);

@@ -4,14 +4,16 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{Metadata, Purpose, RecipientName, UserId};
 use crate::domain::{EmailAddress, SecretString};
 use crate::mail::OutgoingEmail;
 
 /// Kept by the application server-side and sent back at verification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = String)]
 pub struct Secret(SecretString);
 
 impl Secret {
@@ -25,8 +27,9 @@ impl Secret {
 }
 
 /// The one-time code the person reads from their mailbox.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = String)]
 pub struct Code(SecretString);
 
 impl Code {
@@ -40,8 +43,9 @@ impl Code {
 }
 
 /// Identifies a challenge; URL-safe.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = String)]
 pub struct ChallengeId(String);
 
 impl ChallengeId {
@@ -91,7 +95,7 @@ impl NewChallenge {
 }
 
 /// The readable part of a challenge: never its secret or code.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Challenge {
     pub challenge_id: ChallengeId,
@@ -103,12 +107,14 @@ pub struct Challenge {
     pub created_at: i64,
     /// Epoch milliseconds.
     pub expires_at: i64,
+    /// Always written, as `null` when there is none.
     #[serde(default)]
+    #[schema(required = true)]
     pub metadata: Metadata,
 }
 
 /// A rendered email, ready for any mailer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Message {
     pub subject: String,
     pub html: String,
@@ -124,7 +130,7 @@ impl Message {
 /// What create returns: the readable challenge plus what only its creator may see. Written
 /// flat; read back by the client part by part (see `client/http.rs`), as its metadata cannot
 /// pass through `#[serde(flatten)]`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CreatedChallenge {
     #[serde(flatten)]
     pub challenge: Challenge,

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::domain::InvalidInput;
 
@@ -57,6 +60,22 @@ impl<'de> Deserialize<'de> for Metadata {
         Self::from_raw(Option::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
+
+impl PartialSchema for Metadata {
+    fn schema() -> RefOr<Schema> {
+        let description = format!(
+            "Application data: a JSON object of at most {} bytes as sent, or null. It comes back exactly as sent, \
+             key order and number spelling included.",
+            Self::MAX_BYTES
+        );
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+            .description(Some(description))
+            .into()
+    }
+}
+
+impl ToSchema for Metadata {}
 
 /// Equal when they hold the same JSON, however it is spelled.
 impl PartialEq for Metadata {

@@ -4,6 +4,9 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::domain::InvalidInput;
 
@@ -25,13 +28,12 @@ impl TryFrom<String> for Purpose {
 
 const fn is_valid(raw: &str) -> bool {
     let bytes = raw.as_bytes();
-    if bytes.is_empty() || bytes.len() > 64 {
+    if bytes.is_empty() || bytes.len() > Purpose::MAX_LEN {
         return false;
     }
     let mut i = 0;
     while i < bytes.len() {
-        let c = bytes[i];
-        if !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'-')) {
+        if !(bytes[i].is_ascii_alphanumeric() || is_punctuation(bytes[i])) {
             return false;
         }
         i += 1;
@@ -39,11 +41,47 @@ const fn is_valid(raw: &str) -> bool {
     true
 }
 
+const fn is_punctuation(c: u8) -> bool {
+    let mut i = 0;
+    let punctuation = Purpose::PUNCTUATION.as_bytes();
+    while i < punctuation.len() {
+        if punctuation[i] == c {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// The rule of [`is_valid`] as a regular expression, for the API's OpenAPI document.
+fn pattern() -> String {
+    format!("^[A-Za-z0-9{}]{{1,{}}}$", Purpose::PUNCTUATION, Purpose::MAX_LEN)
+}
+
+impl PartialSchema for Purpose {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(Self::MAX_LEN))
+            .pattern(Some(pattern()))
+            .description(Some("What the challenge is for, chosen by the application."))
+            .examples(["signup"])
+            .into()
+    }
+}
+
+impl ToSchema for Purpose {}
+
 fn refusal() -> InvalidInput {
     InvalidInput::new("purpose must be 1-64 characters of A-Z a-z 0-9 . _ : - (for example \"signup\")")
 }
 
 impl Purpose {
+    pub const MAX_LEN: usize = 64;
+    /// Allowed besides ASCII letters and digits; `-` last, so that a regex class reads it as itself.
+    const PUNCTUATION: &str = "._:-";
+
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         Self::try_from(raw.to_owned())
     }
@@ -78,6 +116,11 @@ mod tests {
         for bad in ["", "sign up", "sign/up", "é", &"x".repeat(65)] {
             assert!(Purpose::parse(bad).is_err(), "accepted {bad:?}");
         }
+    }
+
+    #[test]
+    fn the_pattern_is_the_parsers_rule() {
+        assert_eq!(pattern(), "^[A-Za-z0-9._:-]{1,64}$");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use crate::support::START_TIME;
 use crate::support::app::{Browser, TestApp};
 use crate::support::pages::{assert_page, assert_redirect};
 use crate::support::passkey::{Passkey, confirm_by_email};
@@ -32,6 +33,26 @@ async fn renaming_shows_the_new_name_with_a_notice() {
     assert_page(&page, StatusCode::OK, "Your name was changed.", "the account page after renaming");
     assert!(page.body.contains(r#"name="name" value="Jane Doe""#), "the form shows the new name: {}", page.body);
     assert!(!browser.get("/account").await.body.contains("Your name was changed."), "the notice shows once");
+}
+
+#[tokio::test]
+async fn times_carry_their_utc_moment_for_the_page_script_to_say_in_local_time() {
+    // Arrange
+    let app = TestApp::spawn(&[]).await;
+    let browser = app.signed_up("jane@example.com", "Jane").await;
+
+    // Act
+    let page = browser.get("/account").await;
+
+    // Assert: readable in UTC without the script, machine-readable for it, UTC kept on hover.
+    let created =
+        format!(r#"<time datetime="2026-01-01T00:00:00Z" title="{START_TIME}" data-local>{START_TIME}</time>"#);
+    assert!(page.body.contains(&created), "the account's creation time: {}", page.body);
+    assert!(
+        page.body.contains(r#"<script src="/static/app."#),
+        "the page script that rewrites it is loaded: {}",
+        page.body
+    );
 }
 
 #[tokio::test]

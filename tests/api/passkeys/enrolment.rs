@@ -44,8 +44,14 @@ async fn enrolling_after_sign_up_lists_the_passkey_under_the_account_uuid() {
     let after = browser.get("/account").await;
     assert!(!after.body.contains("<strong>Add a passkey</strong> to sign in with"), "no invitation once there is one");
     assert!(after.body.contains("My laptop"), "{}", after.body);
-    assert!(after.body.contains(&format!(r#"added <span class="when">{START_TIME}</span>"#)), "{}", after.body);
-    assert!(after.body.contains(r#"last used <span class="when">never</span>"#), "{}", after.body);
+    assert!(
+        after.body.contains(&format!(
+            r#"added <time datetime="2026-01-01T00:00:00Z" title="{START_TIME}" data-local>{START_TIME}</time>"#
+        )),
+        "{}",
+        after.body
+    );
+    assert!(after.body.contains("last used never"), "{}", after.body);
 }
 
 #[tokio::test]

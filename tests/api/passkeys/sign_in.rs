@@ -34,7 +34,7 @@ async fn a_passkey_signs_in_from_a_fresh_browser_without_any_email() {
     assert!(row.counter() > counter_before, "the counter is saved: {} -> {}", counter_before, row.counter());
     assert_eq!(row.last_used_at, Some(crate::support::START_MS + 5 * 60 * 1000));
     let page = browser.get("/account").await;
-    assert!(page.body.contains(r#"last used <span class="when">1 Jan 2026, 00:05 UTC</span>"#), "{}", page.body);
+    assert!(page.body.contains(r#"last used <time datetime="2026-01-01T00:05:00Z""#), "{}", page.body);
     assert_eq!(app.mail_count("cat@example.com"), mails_before, "no email is sent");
 }
 
@@ -181,6 +181,46 @@ async fn a_passkey_signs_in_only_the_account_it_was_registered_to() {
     // Assert
     assert_refused(&refused, "not registered", "a credential under another user handle");
     assert!(!browser.is_signed_in().await);
+}
+
+#[tokio::test]
+async fn a_sign_in_with_a_removed_passkey_answers_its_id_so_the_browser_can_stop_offering_it() {
+    // Arrange: a passkey removed from its account.
+    let app = TestApp::spawn(&[]).await;
+    let owner = app.signed_up("lou@example.com", "Lou").await;
+    let handle = account_handle(&app, "lou@example.com").await;
+    let mut passkey = Passkey::soft();
+    let id = passkey.enrol(&app, &owner, "Phone").await;
+    owner.post(&format!("/account/passkeys/{id}/remove"), &[]).await;
+    let browser = app.browser();
+
+    // Act
+    let refused = passkey.sign_in(&browser, &handle).await;
+
+    // Assert: the usual refusal, with the code and id the page hands to signalUnknownCredential.
+    assert_refused(&refused, "not registered", "a removed passkey");
+    assert_eq!(refused.body["code"], "unknown-credential", "{}", refused.text);
+    assert_eq!(refused.body["credentialId"], URL_SAFE_NO_PAD.encode(passkey.credential_id()), "{}", refused.text);
+    assert!(!browser.is_signed_in().await);
+}
+
+#[tokio::test]
+async fn the_unknown_passkey_answer_is_the_same_whether_or_not_its_user_handle_names_an_account() {
+    // Arrange: Ivy's passkey, presented with Jon's user handle and with one no account has.
+    let app = TestApp::spawn(&[]).await;
+    let (mut ivy_passkey, _) = account_with_passkey(&app, "ivy@example.com").await;
+    app.signed_up("jon@example.com", "Jon").await;
+    let jon = account_handle(&app, "jon@example.com").await;
+    let nobody = rand::random::<[u8; 16]>().to_vec();
+
+    // Act
+    let under_an_account = ivy_passkey.sign_in(&app.browser(), &jon).await;
+    let under_no_account = ivy_passkey.sign_in(&app.browser(), &nobody).await;
+
+    // Assert: nothing tells one from the other but the id the browser sent itself.
+    assert_eq!(under_an_account.status, under_no_account.status);
+    assert_eq!(under_an_account.body, under_no_account.body);
+    assert_eq!(under_an_account.body["credentialId"], URL_SAFE_NO_PAD.encode(ivy_passkey.credential_id()));
 }
 
 #[tokio::test]

@@ -1,5 +1,10 @@
-//! Attacks on the challenge service and its client: lost codes, leaks into logs, bias, metadata.
+//! Attacks on the challenge service and its client: lost codes, leaks into logs, bias, metadata;
+//! and what operators rely on: the OpenAPI document, the health probes, metrics and a clean stop.
 
+mod health;
 pub mod log_leak;
 mod metadata_round_trip;
+mod metrics;
+mod openapi;
+mod shutdown;
 mod smtp_failure;

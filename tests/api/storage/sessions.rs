@@ -1,16 +1,19 @@
 //! The session store keeps only the key's hash, honours expiry on every read and write, and ends
-//! every session of an account at once, so that no request in flight can bring one back.
+//! every session of an account at once, so that no request in flight can bring one back. It
+//! lists an account's tagged sessions, notes when each was last seen (at most every five
+//! minutes), and ends one, or all but one, of an account's sessions and never another's.
 
 use std::collections::HashMap;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
-use mailbox::accounts::session_store::{DbSessionStore, RECOVERY_KEY, USER_ID_KEY};
+use mailbox::accounts::session_store::{DbSessionStore, RECOVERY_KEY, SessionTag, TAG_KEY, USER_ID_KEY};
 use mailbox::db::{Database, on_backend};
-use mailbox::domain::AccountId;
+use mailbox::domain::{AccountId, Device};
 use sha2::{Digest, Sha256};
 
 use super::Fixture;
+use crate::support::START_MS;
 use crate::support::postgres::Backend;
 
 const TTL: Duration = Duration::hours(1);
@@ -37,6 +40,12 @@ storage_contract!(
     unknown_user_is_an_error_not_a_panic,
     user_id_that_is_not_a_json_string_is_refused,
     corrupt_state_is_a_deserialization_error,
+    an_accounts_tagged_sessions_are_listed_with_device_and_times,
+    a_recovery_session_is_listed_as_recovering,
+    last_seen_is_written_at_most_every_five_minutes_and_with_every_change,
+    ending_one_session_needs_its_account,
+    ending_all_but_one_keeps_that_one_and_other_accounts,
+    a_tag_that_is_not_a_session_tag_is_refused,
 );
 
 struct Sessions {
@@ -62,6 +71,18 @@ fn state(entries: &[(&str, &str)]) -> SessionState {
 fn user_state(user: AccountId) -> SessionState {
     state(&[(USER_ID_KEY, &user.to_string())])
 }
+
+const FIREFOX_ON_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0";
+
+/// A session of `user`, tagged as signed in on `user_agent`; and its tag.
+fn tagged_state(user: AccountId, user_agent: &str) -> (SessionState, SessionTag) {
+    let tag = SessionTag::new(Device::from_user_agent(user_agent));
+    let mut signed_in = user_state(user);
+    signed_in.insert(TAG_KEY.to_owned(), serde_json::to_string(&tag).unwrap());
+    (signed_in, tag)
+}
+
+const MINUTE: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn same_key(key: &SessionKey) -> SessionKey {
     key.as_ref().to_owned().try_into().unwrap()
@@ -293,4 +314,106 @@ async fn corrupt_state_is_a_deserialization_error(backend: Backend) {
     let key = s.store.save(state(&[]), &TTL).await.unwrap();
     s.f.db.execute("UPDATE sessions SET state = 'not json'").await.unwrap();
     assert!(matches!(s.store.load(&key).await, Err(LoadError::Deserialization(_))));
+}
+
+async fn an_accounts_tagged_sessions_are_listed_with_device_and_times(backend: Backend) {
+    let s = sessions(backend).await;
+    let (on_laptop, laptop) = tagged_state(s.user_a, FIREFOX_ON_WINDOWS);
+    s.store.save(on_laptop, &TTL).await.unwrap();
+    s.f.clock.advance(MINUTE);
+    let (on_phone, phone) =
+        tagged_state(s.user_a, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Safari/604.1");
+    s.store.save(on_phone, &TTL).await.unwrap();
+    // Not listed: another account's, an untagged one, an expired one, an anonymous one.
+    s.store.save(tagged_state(s.user_b, FIREFOX_ON_WINDOWS).0, &TTL).await.unwrap();
+    s.store.save(user_state(s.user_a), &TTL).await.unwrap();
+    s.store.save(tagged_state(s.user_a, FIREFOX_ON_WINDOWS).0, &Duration::minutes(1)).await.unwrap();
+    s.store.save(state(&[("a", "b")]), &TTL).await.unwrap();
+    s.f.clock.advance(MINUTE);
+
+    let listed = s.store.list_of(s.user_a).await.unwrap();
+
+    let seen: Vec<_> = listed.iter().map(|l| (l.id.clone(), l.device.as_str(), l.recovering, l.created_at)).collect();
+    assert_eq!(
+        seen,
+        [(phone.id, "Safari on iPhone", false, START_MS + 60_000), (laptop.id, "Firefox on Windows", false, START_MS)],
+        "the most recently seen first"
+    );
+    assert_eq!(listed[1].last_seen_at, START_MS);
+}
+
+async fn a_recovery_session_is_listed_as_recovering(backend: Backend) {
+    let s = sessions(backend).await;
+    let grant = serde_json::json!({ "account": s.user_a, "expires_at": START_MS + 600_000 }).to_string();
+    let tag = SessionTag::new(Device::from_user_agent(FIREFOX_ON_WINDOWS));
+    let recovering =
+        HashMap::from([(RECOVERY_KEY.to_owned(), grant), (TAG_KEY.to_owned(), serde_json::to_string(&tag).unwrap())]);
+    s.store.save(recovering, &TTL).await.unwrap();
+
+    let listed = s.store.list_of(s.user_a).await.unwrap();
+
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].recovering);
+    assert_eq!(listed[0].id, tag.id);
+}
+
+async fn last_seen_is_written_at_most_every_five_minutes_and_with_every_change(backend: Backend) {
+    let s = sessions(backend).await;
+    let (signed_in, _) = tagged_state(s.user_a, FIREFOX_ON_WINDOWS);
+    let key = s.store.save(signed_in.clone(), &TTL).await.unwrap();
+    let last_seen = || async { s.store.list_of(s.user_a).await.unwrap()[0].last_seen_at };
+
+    s.f.clock.advance(4 * MINUTE);
+    s.store.load(&key).await.unwrap();
+    assert_eq!(last_seen().await, START_MS, "a load within five minutes writes nothing");
+
+    s.f.clock.advance(MINUTE);
+    s.store.load(&key).await.unwrap();
+    assert_eq!(last_seen().await, START_MS + 5 * 60_000);
+
+    s.f.clock.advance(MINUTE);
+    s.store.update(same_key(&key), signed_in, &TTL).await.unwrap();
+    assert_eq!(last_seen().await, START_MS + 6 * 60_000, "a change is a sighting too");
+}
+
+async fn ending_one_session_needs_its_account(backend: Backend) {
+    let s = sessions(backend).await;
+    let (signed_in, tag) = tagged_state(s.user_a, FIREFOX_ON_WINDOWS);
+    let key = s.store.save(signed_in, &TTL).await.unwrap();
+
+    assert_eq!(s.store.end_one_of(s.user_b, &tag.id).await.unwrap(), None, "another account ends nothing");
+    assert!(s.store.load(&key).await.unwrap().is_some());
+
+    assert_eq!(s.store.end_one_of(s.user_a, &tag.id).await.unwrap().as_deref(), Some("Firefox on Windows"));
+    assert_eq!(s.store.load(&key).await.unwrap(), None);
+    assert_eq!(s.store.end_one_of(s.user_a, &tag.id).await.unwrap(), None, "once");
+}
+
+async fn ending_all_but_one_keeps_that_one_and_other_accounts(backend: Backend) {
+    let s = sessions(backend).await;
+    let (this, tag) = tagged_state(s.user_a, FIREFOX_ON_WINDOWS);
+    let this = s.store.save(this, &TTL).await.unwrap();
+    let other = s.store.save(tagged_state(s.user_a, FIREFOX_ON_WINDOWS).0, &TTL).await.unwrap();
+    let untagged = s.store.save(user_state(s.user_a), &TTL).await.unwrap();
+    let grant = serde_json::json!({ "account": s.user_a, "expires_at": START_MS + 600_000 }).to_string();
+    let recovering = s.store.save(HashMap::from([(RECOVERY_KEY.to_owned(), grant)]), &TTL).await.unwrap();
+    let bs = s.store.save(tagged_state(s.user_b, FIREFOX_ON_WINDOWS).0, &TTL).await.unwrap();
+    let anonymous = s.store.save(state(&[]), &TTL).await.unwrap();
+
+    assert_eq!(s.store.end_all_of_but(s.user_a, &tag.id).await.unwrap(), 3);
+
+    assert!(s.store.load(&this).await.unwrap().is_some());
+    for ended in [other, untagged, recovering] {
+        assert_eq!(s.store.load(&ended).await.unwrap(), None);
+    }
+    assert!(s.store.load(&bs).await.unwrap().is_some());
+    assert!(s.store.load(&anonymous).await.unwrap().is_some());
+}
+
+async fn a_tag_that_is_not_a_session_tag_is_refused(backend: Backend) {
+    let s = sessions(backend).await;
+    let mut bad = user_state(s.user_a);
+    bad.insert(TAG_KEY.into(), serde_json::to_string("a string").unwrap());
+    assert!(matches!(s.store.save(bad, &TTL).await, Err(SaveError::Serialization(_))));
+    assert_eq!(count(&s.f.db).await, 0);
 }

@@ -2,6 +2,7 @@
 //! clock, and clients of both adapters.
 
 pub mod app;
+pub mod binary;
 pub mod flows_harness;
 pub mod pages;
 pub mod passkey;
