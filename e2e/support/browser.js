@@ -37,13 +37,15 @@ export function launchBrowser() {
 /**
  * A fresh context (its own cookies) and page on `baseURL`, in light mode for stable screenshots.
  * Every page it shows is checked with axe and photographed in four variants (see `audit.js`).
+ * `options` override the context's settings (a `viewport` for the first load, a `timezoneId`).
  */
-export async function newPage(browser, baseURL) {
+export async function newPage(browser, baseURL, options = {}) {
   const context = await browser.newContext({
     baseURL,
     viewport: { width: 1024, height: 768 },
     colorScheme: "light",
     locale: "en-GB",
+    ...options,
   });
   context.setDefaultTimeout(10_000);
   return watch(await context.newPage());

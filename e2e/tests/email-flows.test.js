@@ -15,10 +15,17 @@ const shot = screenshotSeries("email-");
 const OLD_EMAIL = "jane@example.com";
 const NEW_EMAIL = "jane.doe@example.net";
 const NAME = "Jane Doe";
+/** A second person for the developer notes and sessions, with codes of their own to spend. */
+const NOTES_EMAIL = "sam.notes@example.org";
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const pad = (n) => String(n).padStart(2, "0");
 
 let app;
 let browser;
 let page;
+/** The tabs of the later steps: one that signs up watching its notes, and a second device. */
+let notesTab;
+let otherDevice;
 
 const { mainText, h1, clickTo, button, assertAccountPage } = pageHelpers(() => page, { name: NAME });
 
@@ -30,6 +37,19 @@ async function assertCodePage(heading, address) {
   assert.ok(await button("Continue").isVisible(), "a Continue button");
   assert.ok(await button("Send a new code").isVisible(), "a Send a new code button");
   assert.ok(await button("Cancel").isVisible(), "a Cancel button");
+}
+
+/** The developer notes panel's toggle button and its body, in `tab`. */
+const notesToggle = (tab) => tab.locator("aside.dev-notes [data-dev-notes-toggle]");
+const notesBody = (tab) => tab.locator("aside.dev-notes #dev-notes-body");
+
+/** Asserts the notes panel of `tab` is open (or closed), its button saying so. */
+async function assertNotesPanel(tab, open, why) {
+  const toggle = notesToggle(tab);
+  assert.ok(await toggle.isVisible(), "the page script shows the toggle");
+  assert.equal(await toggle.getAttribute("aria-expanded"), String(open), `${why}: aria-expanded`);
+  assert.equal((await toggle.innerText()).trim(), open ? "Hide" : "Show", `${why}: the button's word`);
+  assert.equal(await notesBody(tab).isVisible(), open, `${why}: the panel's body`);
 }
 
 const { step, failed } = journey((name) => shot(page, name));
@@ -247,5 +267,142 @@ describe(`email-code flows (${databaseBackend()})`, () => {
     await tab.waitForURL((url) => url.pathname === "/login");
     assert.equal(await tab.getByLabel("Email").inputValue(), NEW_EMAIL, "the login form keeps the address");
     await tab.context().close();
+  });
+
+  // The developer notes panel beside every page (development only), filled from /dev/notes.
+  step("the developer notes panel: open on a wide window, closed on a narrow one, toggled and remembered", async () => {
+    const wide = await newPage(browser, app.baseUrl, { viewport: { width: 1280, height: 800 } });
+    const narrow = await newPage(browser, app.baseUrl, { viewport: { width: 390, height: 844 } });
+    try {
+      await wide.goto("/login");
+      await assertNotesPanel(wide, true, "a wide window opens it at first");
+      await notesToggle(wide).click();
+      await assertNotesPanel(wide, false, "the button closes it");
+      await wide.reload();
+      await assertNotesPanel(wide, false, "closed stays closed after a reload, however wide the window");
+      await notesToggle(wide).click();
+      await assertNotesPanel(wide, true, "the button opens it again");
+      await wide.reload();
+      await assertNotesPanel(wide, true, "open is remembered too");
+
+      await narrow.goto("/login");
+      await assertNotesPanel(narrow, false, "a narrow window closes it at first");
+      await notesToggle(narrow).click();
+      await assertNotesPanel(narrow, true, "the button opens it");
+      await narrow.reload();
+      await assertNotesPanel(narrow, true, "open stays open after a reload, however narrow the window");
+      await shot(narrow, "dev-notes-narrow-open");
+    } finally {
+      await wide.context().close();
+      await narrow.context().close();
+    }
+  });
+
+  step("the developer notes show the create and verify calls with ••• for the code, then the checks", async () => {
+    notesTab = await newPage(browser, app.baseUrl, { viewport: { width: 1280, height: 800 } });
+    await notesTab.goto("/signup");
+    await notesTab.getByLabel("Email").fill(NOTES_EMAIL);
+    await notesTab.getByLabel("Name").fill(NAME);
+    await notesTab.locator("main").getByRole("button", { name: "Send me a code", exact: true }).click();
+    await notesTab.waitForURL((url) => url.pathname === "/verify");
+    const panel = notesBody(notesTab);
+    await panel.locator(".dev-note h3", { hasText: "Create a challenge" }).first().waitFor();
+    const code = await codeFor(notesTab, NOTES_EMAIL);
+
+    const created = panel.locator(".dev-note", { has: notesTab.locator("h3", { hasText: "Create a challenge" }) }).first();
+    const createdText = await created.innerText();
+    assert.match(createdText, /POST \/[^\s]+\/challenges\b/, "the create call's method and path");
+    assert.match(createdText, /"secret": "•••"/, "the secret is masked");
+    assert.match(createdText, /"code": "•••"/, "the code is masked");
+    const shown = await panel.innerText();
+    assert.doesNotMatch(shown, new RegExp(`\\b${code}\\b`), "the panel never shows the mailed code");
+    assert.doesNotMatch(await notesTab.content(), new RegExp(`\\b${code}\\b`), "nor does the page's HTML");
+    await shot(notesTab, "dev-notes-created");
+
+    await notesTab.getByLabel("Code").fill(code);
+    await notesTab.locator("main").getByRole("button", { name: "Continue", exact: true }).click();
+    await notesTab.waitForURL((url) => url.pathname === "/account");
+    const checked = panel.locator(".dev-note", { has: notesTab.locator("h3", { hasText: "Check the verified challenge" }) });
+    await checked.first().waitFor();
+    const verified = panel.locator(".dev-note", { has: notesTab.locator("h3", { hasText: "Verify the code" }) }).first();
+    assert.match(await verified.innerText(), /"code": "•••"/, "the typed code is masked in the verify call");
+    const rows = checked.first().locator("table.checks tbody tr");
+    const names = await rows.locator("th").allInnerTexts();
+    assert.ok(names.includes("purpose") && names.includes("email"), `the checks made: ${names.join(", ")}`);
+    for (const result of await rows.locator("td:last-child").allInnerTexts()) assert.equal(result, "✓ passed");
+    assert.doesNotMatch(await panel.innerText(), new RegExp(`\\b${code}\\b`), "the panel never shows the typed code");
+    const notesPage = await notesTab.request.get("/dev/notes");
+    assert.doesNotMatch(await notesPage.text(), new RegExp(`\\b${code}\\b`), "nor does the notes page");
+    await shot(notesTab, "dev-notes-verified");
+  });
+
+  step("two devices signed in: the account lists both, and signs out everywhere else", async () => {
+    otherDevice = await newPage(browser, app.baseUrl);
+    await otherDevice.goto("/login");
+    await otherDevice.getByLabel("Email").fill(NOTES_EMAIL);
+    await otherDevice.locator("main").getByRole("button", { name: "Send me a code", exact: true }).click();
+    await otherDevice.waitForURL((url) => url.pathname === "/verify");
+    await otherDevice.getByLabel("Code").fill(await codeFor(otherDevice, NOTES_EMAIL, { subject: "Your sign-in code for Mailbox challenges demo" }));
+    await otherDevice.locator("main").getByRole("button", { name: "Continue", exact: true }).click();
+    await otherDevice.waitForURL((url) => url.pathname === "/account");
+
+    await notesTab.goto("/account");
+    for (const tab of [notesTab, otherDevice]) {
+      if (tab === otherDevice) await tab.reload();
+      assert.equal(
+        (await tab.locator("main h2", { hasText: "Where you're signed in" }).count()),
+        1,
+        "the account page has the sessions list",
+      );
+      const rows = tab.locator("main ul.sessions > li");
+      assert.equal(await rows.count(), 2, "both devices are listed");
+      assert.equal(await rows.first().locator(".badge", { hasText: "This device" }).count(), 1, "this one first, marked");
+      assert.equal(await rows.nth(1).locator(".badge", { hasText: "This device" }).count(), 0, "the other is not");
+      assert.match(await rows.nth(1).innerText(), /last seen/);
+    }
+    await shot(otherDevice, "sessions-two-devices");
+
+    await otherDevice.locator("main").getByRole("button", { name: "Sign out everywhere else", exact: true }).click();
+    await otherDevice.waitForURL((url) => url.pathname === "/account");
+    assert.equal(
+      await otherDevice.locator("main p.notice[role=status]").innerText(),
+      "Signed out everywhere else (1 other session).",
+    );
+    assert.equal(await otherDevice.locator("main ul.sessions > li").count(), 1, "only this device is left");
+    assert.equal(
+      await otherDevice.locator("main").getByRole("button", { name: "Sign out everywhere else", exact: true }).count(),
+      0,
+      "no one else to sign out",
+    );
+    await shot(otherDevice, "sessions-signed-out-others");
+
+    await notesTab.goto("/account");
+    assert.equal(new URL(notesTab.url()).pathname, "/login", "the other device's next page is signed out");
+    await notesTab.context().close();
+  });
+
+  step("times show in the viewer's time zone, with UTC on hover", async () => {
+    const tokyo = await newPage(browser, app.baseUrl, { timezoneId: "Asia/Tokyo" });
+    try {
+      // Signed in as the other device is (the same session cookie).
+      await tokyo.context().addCookies(await otherDevice.context().cookies());
+      await tokyo.goto("/account");
+      assert.equal(new URL(tokyo.url()).pathname, "/account", "signed in");
+      const created = tokyo.locator("main dl.details dt:has-text('Created') + dd time[data-local]");
+      const datetime = await created.getAttribute("datetime");
+      const at = new Date(datetime);
+      assert.ok(!Number.isNaN(at.getTime()), `a machine-readable time: ${datetime}`);
+      const utcText = `${at.getUTCDate()} ${MONTHS[at.getUTCMonth()]} ${at.getUTCFullYear()}, ${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())} UTC`;
+      assert.equal(await created.getAttribute("title"), utcText, "the UTC time on hover");
+      const shownText = (await created.innerText()).replace(/\s+/g, " ").trim();
+      assert.notEqual(shownText, utcText, "not the UTC text");
+      const inTokyo = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Tokyo" });
+      assert.equal(shownText, inTokyo.format(at).replace(/\s+/g, " "), "the time in Tokyo (UTC+09:00)");
+      assert.ok(shownText.includes(`${pad((at.getUTCHours() + 9) % 24)}:${pad(at.getUTCMinutes())}`), "nine hours on");
+      await shot(tokyo, "account-in-tokyo");
+    } finally {
+      await tokyo.context().close();
+      await otherDevice.context().close();
+    }
   });
 });

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 use super::engine::ChallengeService;
-use super::error::ChallengeError;
+use super::error::{ChallengeError, UNAVAILABLE_RETRY_SECONDS};
 use super::model::{
     ChallengeId, Code, CreatedChallenge, Metadata, NewChallenge, Purpose, RecipientName, Secret, UserId,
 };
@@ -36,6 +36,7 @@ impl ResponseError for ChallengeError {
             | Self::ChallengeAttemptsExceeded
             | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Storage(_) if self.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Self::Mail(_) | Self::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -45,6 +46,16 @@ impl ResponseError for ChallengeError {
         let Some(tag) = self.tag() else {
             // Logged here with its cause, shown to the client without it.
             tracing::error!(error = ?self, "challenge service failed");
+            if self.is_unavailable() {
+                return response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_SECONDS.to_string())).json(
+                    json!({
+                        "message": format!(
+                            "The challenge service cannot use its database right now. \
+                             Try again in {UNAVAILABLE_RETRY_SECONDS} seconds."
+                        )
+                    }),
+                );
+            }
             return response.json(json!({ "message": "The challenge service failed. Try again later." }));
         };
         let retry_after_seconds = match self {

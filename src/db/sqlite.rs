@@ -17,7 +17,7 @@ use anyhow::Context;
 use futures_util::future::BoxFuture;
 use prometheus_client::metrics::histogram::Histogram;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 const READERS: u32 = 4;
@@ -161,7 +161,14 @@ async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>, batch_si
         }
         batch_sizes.observe(batch.len() as f64);
         // A batch that cannot start is dropped: each caller then hears its write did not start.
-        match writer.begin_with("BEGIN IMMEDIATE").await {
+        let mut conn = match writer.acquire().await {
+            Ok(conn) => conn,
+            Err(err) => {
+                tracing::error!(error = %err, jobs = batch.len(), "could not start a group commit");
+                continue;
+            }
+        };
+        let replace_connection = match conn.begin_with("BEGIN IMMEDIATE").await {
             Ok(mut tx) => {
                 let mut finishes = Vec::with_capacity(batch.len());
                 for job in batch {
@@ -185,11 +192,21 @@ async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>, batch_si
                     tracing::error!(error = %err, "group commit failed");
                     err.to_string()
                 });
+                // A failed COMMIT (a full disk, a read-only file) may have ended the transaction
+                // inside SQLite but not in the driver, which would refuse every later BEGIN on
+                // this connection: a fresh one replaces it, so writes resume once the trouble ends.
                 for finish in finishes {
                     finish(committed.clone());
                 }
+                committed.is_err()
             }
-            Err(err) => tracing::error!(error = %err, jobs = batch.len(), "could not start a group commit"),
+            Err(err) => {
+                tracing::error!(error = %err, jobs = batch.len(), "could not start a group commit");
+                true
+            }
+        };
+        if replace_connection {
+            conn.close_on_drop();
         }
     }
 }

@@ -5,23 +5,29 @@
 //! a message body (it carries a one-time code).
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::{Mailer, OutgoingEmail};
 use crate::domain::EmailAddress;
 
 /// How long one delivery may take, connecting included. lettre bounds only the TCP connect, so
-/// without this a server that accepts and then stalls would hold the request forever.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// without this a server that accepts and then stalls would hold the request forever. Shorter than
+/// the 10 s the challenge client waits by default, so that a create whose mail stalls is answered
+/// (and its unsent challenge deleted) before the client gives up; a relay answers in well under 1 s.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Delivers through SMTP, reusing connections between messages.
 #[derive(Clone)]
 pub struct SmtpMailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// Builds a fresh transport, with a pool of its own, when a send timed out.
+    builder: AsyncSmtpTransportBuilder,
+    transport: Arc<Mutex<AsyncSmtpTransport<Tokio1Executor>>>,
     from: Mailbox,
 }
 
@@ -33,11 +39,23 @@ impl SmtpMailer {
         // Checked here because lettre would panic outside a runtime.
         tokio::runtime::Handle::try_current().context("the SMTP mailer must be created inside the Tokio runtime")?;
         // The error names the expected forms but not the URL: it may contain a password.
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .context("SMTP_URL is not usable: expected smtp://host:port or smtps://user:pass@host")?
-            .timeout(Some(SEND_TIMEOUT))
-            .build();
-        Ok(Self { transport, from })
+            .timeout(Some(SEND_TIMEOUT));
+        let transport = Arc::new(Mutex::new(builder.clone().build()));
+        Ok(Self { builder, transport, from })
+    }
+
+    fn transport(&self) -> AsyncSmtpTransport<Tokio1Executor> {
+        self.transport.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Drops the pool a timed-out send used. lettre returns a connection whose send was cut off
+    /// to its pool as if it were healthy, in the middle of a message: the next send would reuse
+    /// it, stall (or read an answer meant for the previous one), and every later send with it.
+    fn replace_pool(&self) {
+        let fresh = self.builder.clone().build();
+        *self.transport.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
     }
 
     fn message(&self, email: &OutgoingEmail) -> anyhow::Result<Message> {
@@ -63,10 +81,11 @@ fn recipient(to: &EmailAddress) -> anyhow::Result<Mailbox> {
 impl Mailer for SmtpMailer {
     async fn send(&self, email: &OutgoingEmail) -> anyhow::Result<()> {
         let message = self.message(email)?;
-        tokio::time::timeout(SEND_TIMEOUT, self.transport.send(message))
-            .await
-            .map_err(|_| anyhow::anyhow!("the SMTP server did not answer within {SEND_TIMEOUT:?}"))?
-            .with_context(|| format!("the SMTP server did not accept the email to {:?}", email.to))?;
+        let Ok(sent) = tokio::time::timeout(SEND_TIMEOUT, self.transport().send(message)).await else {
+            self.replace_pool();
+            anyhow::bail!("the SMTP server did not answer within {SEND_TIMEOUT:?}");
+        };
+        sent.with_context(|| format!("the SMTP server did not accept the email to {:?}", email.to))?;
         tracing::debug!(to = ?email.to, "email sent over SMTP");
         Ok(())
     }

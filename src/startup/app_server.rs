@@ -1,15 +1,20 @@
 //! The sample app's HTTP server and the API's: listeners, middleware, headers.
 
+use std::io;
 use std::net::{SocketAddr, TcpListener};
+use std::pin::Pin;
 use std::time::Duration;
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite};
-use actix_web::dev::Server;
-use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::dev::{Payload, Server, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::middleware::{Condition, DefaultHeaders, Next, from_fn};
+use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
+use futures_util::StreamExt;
 use tracing_actix_web::TracingLogger;
 
 use super::health::{self, Readiness};
@@ -22,6 +27,28 @@ use crate::web::csrf::{self, CsrfCookies};
 use crate::web::dev_notes::{self, DevNotesConfig};
 use crate::web::throttle::{self, Throttle};
 use crate::web::{self as site, AppState, head, recovery};
+
+/// How long a client has to send a request's head (line and headers) from the time it connects
+/// (between requests on a kept-alive connection, [`KEEP_ALIVE`] applies). A client sending headers
+/// a byte a second is cut off after this; real requests take milliseconds. (actix-web's default.)
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a request's whole body may take to arrive. actix-web bounds only the head, so without
+/// this a body that never finishes holds its connection and its handler forever. The largest
+/// body either listener reads is 64 KiB, which this allows at about 50 kbit/s, a poor mobile link.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an idle keep-alive connection stays open. Longer than the 60 s idle timeout of common
+/// load balancers, so that they close first and never send a request down a connection the
+/// server is closing; an idle connection costs a socket and a few KiB.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(75);
+/// How long the server waits for the client to close once it has closed its side.
+pub const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// Open connections one worker thread holds at most (there is one worker per CPU core); beyond it
+/// the worker stops accepting until one closes, and new connections wait in the listen backlog.
+/// Each connection is a file descriptor: with `ulimit -n` below the cap, the descriptors run out
+/// first, and actix-web pauses accepting then too. (actix-web's default is 25,000.)
+/// `max_connection_rate` is left at its default: it bounds TLS handshakes, and neither listener
+/// speaks TLS (a proxy in front does).
+pub const MAX_CONNECTIONS_PER_WORKER: usize = 10_000;
 
 /// What the app's server is built from.
 pub struct Site {
@@ -68,6 +95,7 @@ pub fn serve_app(addr: SocketAddr, site: Site, grace: Duration) -> anyhow::Resul
             .wrap(security_headers(site.secure_cookies))
             // One span per request, with a request id, around everything logged in it.
             .wrap(TracingLogger::<RequestLog>::new())
+            .wrap(from_fn(bound_body_read))
             // Outermost: the time of everything.
             .wrap(from_fn(metrics::time_requests))
             .configure(|cfg| site.request_timer.configure(cfg))
@@ -75,12 +103,44 @@ pub fn serve_app(addr: SocketAddr, site: Site, grace: Duration) -> anyhow::Resul
             .configure(|cfg| site::configure(cfg, site.dev_mailbox.clone(), notes_config))
             .default_service(web::to(site::not_found))
     })
+    .client_request_timeout(HEADER_READ_TIMEOUT)
+    .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+    .keep_alive(KEEP_ALIVE)
+    .max_connections(MAX_CONNECTIONS_PER_WORKER)
     .listen(listener)?
     // Application::run_until stops the servers: at a signal, and only then.
     .disable_signals()
     .shutdown_timeout(grace.as_secs())
     .run();
     Ok((bound, server))
+}
+
+/// Gives the request's body [`BODY_READ_TIMEOUT`] to arrive, counted from its head: after it, the
+/// handler reading the body gets an error (the API answers 400, as for any unreadable body).
+async fn bound_body_read(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let payload = req.take_payload();
+    if matches!(payload, Payload::None) {
+        req.set_payload(payload);
+        return next.call(req).await;
+    }
+    let deadline = tokio::time::Instant::now() + BODY_READ_TIMEOUT;
+    let bounded = futures_util::stream::unfold(Some(payload), move |payload| async move {
+        let mut payload = payload?;
+        match tokio::time::timeout_at(deadline, payload.next()).await {
+            Ok(Some(chunk)) => Some((chunk, Some(payload))),
+            Ok(None) => None,
+            Err(_) => {
+                let late = io::Error::new(io::ErrorKind::TimedOut, "the body did not arrive in time");
+                Some((Err(PayloadError::Io(late)), None))
+            }
+        }
+    });
+    let bounded: Pin<Box<dyn futures_util::Stream<Item = Result<web::Bytes, PayloadError>>>> = Box::pin(bounded);
+    req.set_payload(Payload::from(bounded));
+    next.call(req).await
 }
 
 /// Headers that keep the pages from being framed, sniffed, cached or leaking where they were;
@@ -115,6 +175,7 @@ pub fn serve_api(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .wrap(from_fn(bound_body_read))
             .wrap(TracingLogger::<RequestLog>::new())
             .wrap(from_fn(metrics::time_requests))
             .configure(|cfg| request_timer.configure(cfg))
@@ -127,6 +188,10 @@ pub fn serve_api(
             .configure(api::configure)
             .default_service(web::to(api::unknown_route))
     })
+    .client_request_timeout(HEADER_READ_TIMEOUT)
+    .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+    .keep_alive(KEEP_ALIVE)
+    .max_connections(MAX_CONNECTIONS_PER_WORKER)
     .listen(listener)?
     // Application::run_until stops the servers: at a signal, and only then.
     .disable_signals()

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use maud::html;
 use serde_json::json;
@@ -13,11 +13,27 @@ use serde_json::json;
 use super::layout;
 use super::response::see_other;
 use crate::accounts::flows::FlowError;
+use crate::challenges::error::{UNAVAILABLE_RETRY_SECONDS, database_unavailable};
 use crate::passkeys::PasskeyError;
 
 const CSRF_REFUSED: &str =
     "This form has expired or did not come from this site. Go back, reload the page and try again.";
 const OUR_FAILURE: &str = "Something went wrong on our side. Please try again.";
+const DATABASE_DOWN: &str = "We cannot reach our database right now. Please try again in a few seconds.";
+
+/// Whether `cause` comes from a database that cannot serve requests for now (see
+/// [`database_unavailable`]): answered `503` with a `Retry-After`, not `500`.
+fn unavailable(cause: &anyhow::Error) -> bool {
+    cause.chain().any(|err| err.downcast_ref::<sqlx::Error>().is_some_and(database_unavailable))
+}
+
+/// A `503` that says when to try again.
+fn with_retry_after(mut response: HttpResponse) -> HttpResponse {
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(UNAVAILABLE_RETRY_SECONDS));
+    }
+    response
+}
 
 /// Logs a failure of our own, with its cause.
 fn report(what: &str, cause: &dyn std::fmt::Debug) {
@@ -55,11 +71,16 @@ impl ResponseError for PageError {
             Self::BadForm(_) => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::SignInRequired | Self::ReauthRequired => StatusCode::SEE_OTHER,
+            Self::Unexpected(cause) if unavailable(cause) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        let message = match self {
+            Self::Unexpected(cause) if unavailable(cause) => DATABASE_DOWN.to_owned(),
+            _ => self.to_string(),
+        };
         match self {
             Self::SignInRequired => return see_other("/login"),
             Self::ReauthRequired => return see_other("/reauth"),
@@ -70,11 +91,13 @@ impl ResponseError for PageError {
             "Something went wrong",
             html! {
                 h1 { "Something went wrong" }
-                p.error { (self.to_string()) }
+                p.error { (message) }
                 p { a href="/" { "Back to the start" } }
             },
         );
-        HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").body(body.into_string())
+        with_retry_after(
+            HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").body(body.into_string()),
+        )
     }
 }
 
@@ -121,6 +144,10 @@ impl ResponseError for JsonError {
         match self {
             Self::Csrf | Self::Forbidden(_) | Self::RecoveryExpired => StatusCode::FORBIDDEN,
             Self::BadBody(_) => StatusCode::BAD_REQUEST,
+            Self::Passkey(PasskeyError::Storage(cause)) if database_unavailable(cause) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Unexpected(cause) if unavailable(cause) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Passkey(PasskeyError::Storage(_)) | Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Passkey(PasskeyError::AlreadyRegistered | PasskeyError::ChangedMeanwhile) => StatusCode::CONFLICT,
             Self::Passkey(PasskeyError::Rejected(_) | PasskeyError::CeremonyGone | PasskeyError::UnknownCredential) => {
@@ -136,11 +163,15 @@ impl ResponseError for JsonError {
             Self::Passkey(PasskeyError::Rejected(cause)) => tracing::info!(error = %cause, "passkey refused"),
             _ => {}
         }
-        let mut body = json!({ "error": self.to_string() });
+        let message = match self.status_code() {
+            StatusCode::SERVICE_UNAVAILABLE => DATABASE_DOWN.to_owned(),
+            _ => self.to_string(),
+        };
+        let mut body = json!({ "error": message });
         if let Some((href, text)) = self.way_on() {
             body["link"] = json!({ "href": href, "text": text });
         }
-        HttpResponse::build(self.status_code()).json(body)
+        with_retry_after(HttpResponse::build(self.status_code()).json(body))
     }
 }
 
@@ -162,7 +193,11 @@ pub fn flow_status(err: &FlowError) -> StatusCode {
         }
         FlowError::Storage(cause) => {
             report("storage failed during a flow", cause);
-            StatusCode::INTERNAL_SERVER_ERROR
+            if database_unavailable(cause) {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }

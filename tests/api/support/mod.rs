@@ -4,6 +4,7 @@
 pub mod app;
 pub mod binary;
 pub mod flows_harness;
+pub mod hostile_smtp;
 pub mod pages;
 pub mod passkey;
 pub mod postgres;

@@ -1,0 +1,315 @@
+//! Database trouble while requests arrive: the SQLite file made read-only (immutable, which stops
+//! root too) and its disk full (a small tmpfs, filled). Every request is answered either as usual
+//! or `503` with a `Retry-After` and a message that names no internals, never `500` or a panic;
+//! and once the trouble ends the same process serves writes again, without a restart.
+//!
+//! Both need root (to mount a tmpfs and to set the immutable flag). Elsewhere they are skipped
+//! with one line; with `CI=true` as root a skip is a failure (the read-only one also needs a
+//! filesystem that enforces the flag on open files, as ext4, xfs and btrfs do).
+
+use std::ffi::CString;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use mailbox::settings::{DEV_API_KEY, DEV_TENANCY_ID};
+use serde_json::{Value, json};
+
+use crate::support::app::plain_client;
+use crate::support::binary::RunningBinary;
+
+/// How long the service may take to write again once the trouble ended.
+const RECOVERY: Duration = Duration::from_secs(15);
+/// `FS_IMMUTABLE_FL` of linux/fs.h: no process, root included, may write the file.
+const FS_IMMUTABLE_FL: libc::c_long = 0x10;
+
+/// A tmpfs of a given size mounted on a fresh folder; unmounted when dropped.
+struct Tmpfs {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> std::io::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().to_owned();
+        let target = CString::new(path.as_os_str().as_bytes()).unwrap();
+        let options = CString::new(format!("size={size},mode=0700")).unwrap();
+        // SAFETY: every pointer is a NUL-terminated string that outlives the call.
+        let mounted =
+            unsafe { libc::mount(c"tmpfs".as_ptr(), target.as_ptr(), c"tmpfs".as_ptr(), 0, options.as_ptr().cast()) };
+        if mounted != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(Self { path, _dir: dir })
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let target = CString::new(self.path.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path; a lazy unmount, so a file still open cannot stop it.
+        unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) };
+    }
+}
+
+/// Whether a test that cannot arrange its trouble may be skipped: only off CI, or where it is
+/// impossible even there (not root, so no mount and no immutable flag).
+fn skip_or_fail(test: &str, why: &std::io::Error) {
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    assert!(
+        !(std::env::var("CI").is_ok_and(|ci| ci == "true") && root),
+        "{test}: cannot arrange the trouble as root ({why}); with CI=true this test must run"
+    );
+    eprintln!("skipping {test}: it needs root to mount a tmpfs and set the immutable flag ({why})");
+}
+
+/// Sets or clears the immutable flag of `path`, as `chattr +i` / `chattr -i` do.
+fn set_immutable(path: &Path, on: bool) -> std::io::Result<()> {
+    let file = std::fs::File::open(path)?;
+    let mut flags: libc::c_long = 0;
+    // SAFETY: both ioctls read or write one integer of flags through a pointer to a live local.
+    unsafe {
+        if libc::ioctl(file.as_raw_fd(), libc::FS_IOC_GETFLAGS, &mut flags) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        flags = if on { flags | FS_IMMUTABLE_FL } else { flags & !FS_IMMUTABLE_FL };
+        if libc::ioctl(file.as_raw_fd(), libc::FS_IOC_SETFLAGS, &flags) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// A folder on the disk cargo builds on (not `/tmp`, which may be a tmpfs: tmpfs keeps the
+/// immutable flag, but lets a file already open write on), once a probe showed that the flag
+/// stops writes through a file already open, as the binary's are.
+fn immutable_folder() -> std::io::Result<tempfile::TempDir> {
+    let folder = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
+    let probe = folder.path().join("probe");
+    let open = std::fs::OpenOptions::new().create(true).truncate(true).write(true).open(&probe)?;
+    set_immutable(&probe, true)?;
+    let written = std::os::unix::fs::FileExt::write_at(&open, b"x", 0);
+    set_immutable(&probe, false)?;
+    match written {
+        Err(err) if err.raw_os_error() == Some(libc::EPERM) => Ok(folder),
+        Err(err) => Err(err),
+        Ok(_) => Err(std::io::Error::other("this filesystem lets open files write past the immutable flag")),
+    }
+}
+
+/// The binary on a database in `folder`, its rate limit out of the way.
+fn start_in(folder: &Path) -> RunningBinary {
+    let url = format!("sqlite://{}", folder.join("trouble.db").display());
+    RunningBinary::start(&[("DATABASE_URL", url.as_str()), ("CHALLENGE_RATE_LIMIT_MAX", "100000")])
+}
+
+struct Api {
+    base: String,
+    client: reqwest::Client,
+    sent: usize,
+}
+
+/// An answer: its status, `Retry-After` and body.
+struct Answer {
+    status: u16,
+    retry_after: Option<String>,
+    body: Value,
+}
+
+impl Api {
+    fn new(binary: &RunningBinary) -> Self {
+        Self { base: binary.api.clone(), client: plain_client(), sent: 0 }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
+        self.sent += 1;
+        let response = request.bearer_auth(DEV_API_KEY).send().await.expect("an answer, not a dropped connection");
+        let status = response.status().as_u16();
+        let retry_after =
+            response.headers().get("retry-after").map(|value| value.to_str().unwrap_or("(not text)").to_owned());
+        let text = response.text().await.expect("a whole body");
+        let body =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("a {status} with a body that is not JSON: {text}"));
+        Answer { status, retry_after, body }
+    }
+
+    async fn create(&mut self, n: usize) -> Answer {
+        let request = self
+            .client
+            .post(format!("{}/{DEV_TENANCY_ID}/challenges", self.base))
+            .json(&json!({ "email": format!("trouble-{n}@example.com"), "purpose": "login", "sendEmail": false }));
+        self.send(request).await
+    }
+
+    async fn verify(&mut self, challenge: &Value) -> Answer {
+        let request = self.client.post(format!("{}/{DEV_TENANCY_ID}/challenges/verify", self.base)).json(&json!({
+            "challengeId": challenge["challengeId"],
+            "secret": challenge["secret"],
+            "code": challenge["code"],
+        }));
+        self.send(request).await
+    }
+
+    async fn get(&mut self, challenge: &Value) -> Answer {
+        let id = challenge["challengeId"].as_str().unwrap();
+        self.send(self.client.get(format!("{}/{DEV_TENANCY_ID}/challenges/{id}", self.base))).await
+    }
+
+    async fn delete(&mut self, challenge: &Value) -> Answer {
+        let id = challenge["challengeId"].as_str().unwrap();
+        self.send(self.client.delete(format!("{}/{DEV_TENANCY_ID}/challenges/{id}", self.base))).await
+    }
+}
+
+/// A challenge created while all is well.
+async fn created(api: &mut Api, n: usize) -> Value {
+    let answer = api.create(n).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    answer.body["challenge"].clone()
+}
+
+/// Whether `answer` is the service's clear refusal: `503`, `Retry-After` in whole seconds, and a
+/// message that says to try again and names nothing inside (no SQL, file or error text).
+fn assert_clear_503(what: &str, answer: &Answer) {
+    assert_eq!(answer.status, 503, "{what}: {}", answer.body);
+    let seconds = answer.retry_after.as_deref().and_then(|s| s.parse::<u64>().ok());
+    assert!(seconds.is_some_and(|s| s > 0), "{what}: a 503 without a Retry-After in seconds: {:?}", answer.retry_after);
+    let message = answer.body["message"].as_str().unwrap_or_else(|| panic!("{what}: no message: {}", answer.body));
+    assert!(message.contains("Try again in"), "{what}: {message}");
+    let lower = answer.body.to_string().to_lowercase();
+    for internal in ["sqlite", "sqlx", "error returned", "disk", "readonly", "read-only", ".db", "protocol"] {
+        assert!(!lower.contains(internal), "{what}: the answer shows internals ({internal}): {}", answer.body);
+    }
+}
+
+/// The trouble's answers: each as usual (`expected`) or a clear `503`. Returns how many were 503.
+fn assert_usual_or_503(what: &str, answer: &Answer, expected: u16) -> usize {
+    if answer.status == expected {
+        return 0;
+    }
+    assert_clear_503(what, answer);
+    1
+}
+
+/// Creates until one succeeds, as a client that honours `Retry-After` would, but faster.
+async fn until_writes_again(api: &mut Api, binary: &mut RunningBinary, n: usize) -> Value {
+    let deadline = Instant::now() + RECOVERY;
+    loop {
+        assert!(binary.exit_within(Duration::ZERO).await.is_none(), "the process exited:\n{}", binary.output());
+        let answer = api.create(n).await;
+        if answer.status == 201 {
+            return answer.body["challenge"].clone();
+        }
+        assert_clear_503("a create after the trouble ended", &answer);
+        assert!(Instant::now() < deadline, "no write succeeded within {RECOVERY:?} of the trouble's end");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The log shows the cause to the operator, and nothing panicked.
+fn assert_logged_not_panicked(output: &str) {
+    assert!(!output.contains("panicked"), "{output}");
+    assert!(output.contains("challenge service failed"), "the cause was not logged:\n{output}");
+}
+
+#[tokio::test]
+async fn a_read_only_database_answers_503_with_retry_after_and_recovers_without_a_restart() {
+    let folder = match immutable_folder() {
+        Ok(folder) => folder,
+        Err(why) => return skip_or_fail("read-only database", &why),
+    };
+    let mut binary = start_in(folder.path());
+    let mut api = Api::new(&binary);
+    let before = created(&mut api, 0).await;
+    let spare = created(&mut api, 1).await;
+    let files = ["trouble.db", "trouble.db-wal"].map(|name| folder.path().join(name));
+
+    // Act: the file and its WAL can no longer be written, by anyone.
+    for file in &files {
+        set_immutable(file, true).unwrap();
+    }
+    let mut refused = 0;
+    for n in 2..12 {
+        refused += assert_usual_or_503("a create", &api.create(n).await, 201);
+    }
+    let verify = api.verify(&before).await;
+    assert_clear_503("a verify", &verify);
+    refused += assert_usual_or_503("a delete", &api.delete(&spare).await, 202);
+    let read = api.get(&before).await;
+    assert_eq!(read.status, 200, "reads go on while writes cannot: {}", read.body);
+    for file in &files {
+        set_immutable(file, false).unwrap();
+    }
+
+    // Assert: the writes were refused, clearly; then the same process writes again, and the
+    // verify refused during the trouble did nothing: it succeeds now.
+    assert!(refused >= 10, "writes to a read-only database succeeded: {refused} of 11 refused");
+    until_writes_again(&mut api, &mut binary, 100).await;
+    let verify = api.verify(&before).await;
+    assert_eq!((verify.status, verify.body["_tag"].as_str()), (200, Some("ChallengeVerified")), "{}", verify.body);
+    let output = binary.stop().await;
+    assert_logged_not_panicked(&output);
+}
+
+#[tokio::test]
+async fn a_full_disk_answers_503_with_retry_after_and_recovers_without_a_restart() {
+    let disk = match Tmpfs::mount("8m") {
+        Ok(disk) => disk,
+        Err(why) => return skip_or_fail("full disk", &why),
+    };
+    let mut binary = start_in(&disk.path);
+    let mut api = Api::new(&binary);
+    let before = created(&mut api, 0).await;
+
+    // Act: fill the disk, then keep creating. Pages SQLite already holds may take a few more
+    // writes; once the database needs a new one, every write is refused.
+    let filler = disk.path.join("filler");
+    {
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        loop {
+            if let Err(err) = file.write_all(&chunk).and_then(|()| file.sync_data()) {
+                assert_eq!(err.raw_os_error(), Some(libc::ENOSPC), "{err}");
+                break;
+            }
+        }
+    }
+    let mut n = 1;
+    let first_refusal = loop {
+        let answer = api.create(n).await;
+        n += 1;
+        if answer.status != 201 {
+            break answer;
+        }
+        assert!(n < 2000, "2000 creates fitted on a full disk");
+    };
+    assert_clear_503("a create on a full disk", &first_refusal);
+    let mut refused = 0;
+    for _ in 0..6 {
+        refused += assert_usual_or_503("a create", &api.create(n).await, 201);
+        n += 1;
+    }
+    let verify = api.verify(&before).await;
+    let verified_during = assert_usual_or_503("a verify", &verify, 200) == 0;
+    let read = api.get(&before).await;
+    assert!(read.status == 200 || read.status == 404, "reads go on: {}", read.body);
+    std::fs::remove_file(&filler).unwrap();
+
+    // Assert: refused clearly while the disk was full; the same process writes again once
+    // there is room, and a verify refused meanwhile did nothing.
+    // A write may still find room now and then (SQLite reuses pages a checkpoint freed), so
+    // the count is shown, not bounded: what matters is that each answer was one of the two.
+    println!("{refused} of 6 creates refused after the first refusal");
+    until_writes_again(&mut api, &mut binary, n).await;
+    if !verified_during {
+        let verify = api.verify(&before).await;
+        assert_eq!((verify.status, verify.body["_tag"].as_str()), (200, Some("ChallengeVerified")), "{}", verify.body);
+    }
+    println!("{} requests, the first refused after {} creates on the full disk", api.sent, n);
+    let output = binary.stop().await;
+    assert_logged_not_panicked(&output);
+}
