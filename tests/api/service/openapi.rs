@@ -89,14 +89,7 @@ async fn the_documented_limits_are_the_ones_the_server_enforces() {
         for (len, accepted) in [(max, true), (max + 1, false)] {
             let mut body = json!({ "email": "limits@example.com", "purpose": "signup", "sendEmail": false, "skipRateLimit": true });
             body.as_object_mut().unwrap().extend(body_of(len).as_object().unwrap().clone());
-            let res = t
-                .http()
-                .post(t.url(&format!("/{}/challenges", t.tenancy_id)))
-                .bearer_auth(&t.api_key)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
+            let res = t.create_request(&body).send().await.unwrap();
             let status = res.status();
             let answer: Value = res.json().await.unwrap();
             if accepted {

@@ -65,14 +65,7 @@ async fn smtp_failure_after_a_sent_code_leaves_it_valid() {
 async fn smtp_failure_is_a_500_on_the_wire() {
     let t = TestService::start(&[("SMTP_URL", &SmtpServer::unreachable_url())]).await;
     let body = serde_json::json!({ "email": "jane@example.com", "purpose": "login", "invalidateOthers": true });
-    let answer = t
-        .http()
-        .post(t.url(&format!("/{}/challenges", t.tenancy_id)))
-        .bearer_auth(&t.api_key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let answer = t.create_request(&body).send().await.unwrap();
     assert_eq!(answer.status(), reqwest::StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(challenges(&t.db).await, 0);
 }

@@ -21,10 +21,7 @@ async fn create_sending(t: &TestService, email: &str) -> (StatusCode, serde_json
     let body = serde_json::json!({ "email": email, "purpose": "login", "sendEmail": true });
     let started = Instant::now();
     let answer = t
-        .http()
-        .post(t.url(&format!("/{}/challenges", t.tenancy_id)))
-        .bearer_auth(&t.api_key)
-        .json(&body)
+        .create_request(&body)
         .timeout(BOUND + Duration::from_secs(2))
         .send()
         .await

@@ -119,6 +119,11 @@ impl TestService {
         mailbox::tls::install_ring_provider();
         reqwest::Client::new()
     }
+
+    /// A create of `body` as it goes on the wire, with the tenancy's key, ready to send.
+    pub fn create_request(&self, body: &serde_json::Value) -> reqwest::RequestBuilder {
+        self.http().post(self.url(&format!("/{}/challenges", self.tenancy_id))).bearer_auth(&self.api_key).json(body)
+    }
 }
 
 pub fn email(raw: &str) -> EmailAddress {
