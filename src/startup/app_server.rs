@@ -25,6 +25,7 @@ use crate::mail::DevMailbox;
 use crate::metrics::{self, RequestTimer};
 use crate::web::csrf::{self, CsrfCookies};
 use crate::web::dev_notes::{self, DevNotesConfig};
+use crate::web::session_trouble::{self, NotingUnavailable};
 use crate::web::throttle::{self, Throttle};
 use crate::web::{self as site, AppState, head, recovery};
 
@@ -70,7 +71,7 @@ pub fn serve_app(addr: SocketAddr, site: Site, grace: Duration) -> anyhow::Resul
     let listener = TcpListener::bind(addr).with_context(|| format!("could not listen on APP_ADDR {addr}"))?;
     let bound = listener.local_addr()?;
     let server = HttpServer::new(move || {
-        let sessions = SessionMiddleware::builder(site.sessions.clone(), site.session_key.clone())
+        let sessions = SessionMiddleware::builder(NotingUnavailable(site.sessions.clone()), site.session_key.clone())
             .cookie_name("session".into())
             .cookie_http_only(true)
             .cookie_same_site(SameSite::Lax)
@@ -91,6 +92,7 @@ pub fn serve_app(addr: SocketAddr, site: Site, grace: Duration) -> anyhow::Resul
             .wrap(from_fn(csrf::issue_token))
             .wrap(from_fn(throttle::limit_posts))
             .wrap(sessions)
+            .wrap(from_fn(session_trouble::answer_unavailable))
             .wrap(from_fn(head::answer_as_get))
             .wrap(security_headers(site.secure_cookies))
             // One span per request, with a request id, around everything logged in it.

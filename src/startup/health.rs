@@ -7,12 +7,11 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use crate::challenges::error::UNAVAILABLE_RETRY_SECONDS;
 use crate::db::{Database, on_backend};
 
 /// How long the database may take to answer before the instance counts as not ready.
 const DATABASE_DEADLINE: Duration = Duration::from_secs(1);
-/// When a probe that found the instance not ready should look again.
-const RETRY_AFTER_SECONDS: u32 = 5;
 
 /// What readiness depends on. A mailer needs no check of its own: the application does not start
 /// without one (`SMTP_URL`, or outside production the development mailbox in the database).
@@ -48,7 +47,7 @@ async fn readyz(readiness: web::Data<Readiness>) -> HttpResponse {
         Err(_) => format!("the database did not answer within {} s", DATABASE_DEADLINE.as_secs()),
     };
     probe_answer(HttpResponse::ServiceUnavailable())
-        .insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()))
+        .insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_SECONDS.to_string()))
         .json(json!({ "status": "unavailable", "reason": problem }))
 }
 

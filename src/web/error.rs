@@ -5,15 +5,15 @@
 
 use std::borrow::Cow;
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use maud::html;
 use serde_json::json;
 
 use super::layout;
-use super::response::see_other;
+use super::response::{html, see_other, with_retry_after};
 use crate::accounts::flows::FlowError;
-use crate::challenges::error::{UNAVAILABLE_RETRY_SECONDS, database_unavailable};
+use crate::challenges::error::database_unavailable;
 use crate::passkeys::PasskeyError;
 
 const CSRF_REFUSED: &str =
@@ -24,15 +24,31 @@ const DATABASE_DOWN: &str = "We cannot reach our database right now. Please try 
 /// Whether `cause` comes from a database that cannot serve requests for now (see
 /// [`database_unavailable`]): answered `503` with a `Retry-After`, not `500`.
 fn unavailable(cause: &anyhow::Error) -> bool {
-    cause.chain().any(|err| err.downcast_ref::<sqlx::Error>().is_some_and(database_unavailable))
+    caused_by_unavailable_database(cause.as_ref())
 }
 
-/// A `503` that says when to try again.
-fn with_retry_after(mut response: HttpResponse) -> HttpResponse {
-    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
-        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(UNAVAILABLE_RETRY_SECONDS));
-    }
-    response
+/// Whether `err`, or an error it was caused by, is a database that cannot serve requests for now.
+pub fn caused_by_unavailable_database(err: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(err), |err| err.source())
+        .any(|err| err.downcast_ref::<sqlx::Error>().is_some_and(database_unavailable))
+}
+
+/// The page for a request that the database's trouble stopped, when no form can be shown again.
+pub fn unavailable_page() -> HttpResponse {
+    error_page(StatusCode::SERVICE_UNAVAILABLE, DATABASE_DOWN)
+}
+
+/// An error page: what went wrong, and the way back to the start.
+fn error_page(status: StatusCode, message: &str) -> HttpResponse {
+    let body = layout::bare_page(
+        "Something went wrong",
+        html! {
+            h1 { "Something went wrong" }
+            p.error { (message) }
+            p { a href="/" { "Back to the start" } }
+        },
+    );
+    html(status, body)
 }
 
 /// Logs a failure of our own, with its cause.
@@ -87,17 +103,7 @@ impl ResponseError for PageError {
             Self::Unexpected(cause) => report("request failed", cause),
             _ => {}
         }
-        let body = layout::bare_page(
-            "Something went wrong",
-            html! {
-                h1 { "Something went wrong" }
-                p.error { (message) }
-                p { a href="/" { "Back to the start" } }
-            },
-        );
-        with_retry_after(
-            HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").body(body.into_string()),
-        )
+        error_page(self.status_code(), &message)
     }
 }
 

@@ -23,6 +23,7 @@ mod reauth;
 pub mod recovery;
 mod response;
 pub mod session;
+pub mod session_trouble;
 mod sessions;
 mod signup;
 pub mod throttle;

@@ -23,9 +23,9 @@ use utoipa::openapi::schema::{ObjectBuilder, OneOf, Schema, Type};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required};
 
-use self::schemas::{BEARER, SERVICE_FAILURE, components, error_schema_name};
+use self::schemas::{BEARER, SERVICE_FAILURE, SERVICE_UNAVAILABLE, components, error_schema_name};
 use super::api::{self, CreateBody, VerifyBody};
-use super::error::ChallengeError;
+use super::error::{ChallengeError, UNAVAILABLE_RETRY_SECONDS};
 use super::wire::{ErrorTag, tag};
 
 const JSON: &str = "application/json";
@@ -176,7 +176,8 @@ fn operation(call: &Call, prefix: &str) -> Operation {
     for (status, errors) in by_status(&call.errors) {
         builder = builder.response(status.to_string(), error_response(&errors));
     }
-    builder.response("500", service_failure_response()).build()
+    let (status, unavailable) = unavailable_response();
+    builder.response(status, unavailable).response("500", service_failure_response()).build()
 }
 
 /// The parameters named in a route template such as `/{tenancyId}/challenges`.
@@ -258,11 +259,37 @@ fn error_response(errors: &[&ChallengeError]) -> Response {
     response.build()
 }
 
+/// The answer of every call when the database cannot serve it for now: any call reads or
+/// writes it. Its status and `Retry-After` come from rendering that error as the API does.
+fn unavailable_response() -> (String, Response) {
+    let rendered = database_unavailable_error().error_response();
+    let retry_after = rendered.headers().get(header::RETRY_AFTER).expect("a 503 says when to retry");
+    let seconds = retry_after.to_str().ok().and_then(|s| s.parse::<u64>().ok()).expect("Retry-After in seconds");
+    let header = Header::builder()
+        .schema(ObjectBuilder::new().schema_type(Type::Integer).enum_values(Some([seconds])))
+        .description(Some(format!("Seconds to wait before trying again: always {UNAVAILABLE_RETRY_SECONDS}.")))
+        .build();
+    let response = ResponseBuilder::new()
+        .description(
+            "The database cannot serve the call right now (its disk is full or read-only, or the server is \
+             unreachable or shutting down); nothing was done. Retry after `Retry-After` seconds.",
+        )
+        .content(JSON, json_of(SERVICE_UNAVAILABLE))
+        .header("Retry-After", header)
+        .build();
+    (rendered.status().as_u16().to_string(), response)
+}
+
+/// A failure the API answers as the database being unavailable for now.
+fn database_unavailable_error() -> ChallengeError {
+    ChallengeError::Storage(sqlx::Error::PoolTimedOut)
+}
+
 fn service_failure_response() -> Response {
     ResponseBuilder::new()
         .description(
-            "The service failed (its database, or for create with `sendEmail` its mail server); nothing was \
-             done. Try again later.",
+            "The service failed (a fault of its own, or for create with `sendEmail` its mail server); nothing \
+             was done. Try again later.",
         )
         .content(JSON, json_of(SERVICE_FAILURE))
         .build()
@@ -298,6 +325,36 @@ mod tests {
             let pointer = reference.strip_prefix('#').expect("a reference inside the document");
             assert!(document.pointer(pointer).is_some(), "{reference} names nothing");
         }
+    }
+
+    /// The body, status and header the API sends when its database is in trouble are the ones
+    /// each operation documents.
+    #[tokio::test]
+    async fn every_operation_documents_the_unavailable_answer_as_the_api_renders_it() {
+        let rendered = database_unavailable_error().error_response();
+        assert_eq!(rendered.status(), actix_web::http::StatusCode::SERVICE_UNAVAILABLE);
+        let retry_after =
+            rendered.headers().get(header::RETRY_AFTER).unwrap().to_str().unwrap().parse::<u64>().unwrap();
+        let body: Value = serde_json::from_slice(&actix_web::body::to_bytes(rendered.into_body()).await.unwrap())
+            .expect("a JSON body");
+        let document = serde_json::to_value(document()).unwrap();
+        let schema = &document["components"]["schemas"][SERVICE_UNAVAILABLE];
+        let written: Vec<&String> = body.as_object().unwrap().keys().collect();
+        let listed: Vec<&String> = schema["properties"].as_object().expect("listed properties").keys().collect();
+        assert_eq!(written, listed, "{body} against {schema}");
+        assert_eq!(schema["additionalProperties"], false);
+
+        let mut operations = 0;
+        for item in document["paths"].as_object().unwrap().values() {
+            for (method, operation) in item.as_object().unwrap() {
+                let answer = &operation["responses"]["503"];
+                let reference = &answer["content"][JSON]["schema"]["$ref"];
+                assert_eq!(reference, &format!("#/components/schemas/{SERVICE_UNAVAILABLE}"), "{method}: {answer}");
+                assert_eq!(answer["headers"]["Retry-After"]["schema"]["enum"], json!([retry_after]), "{method}");
+                operations += 1;
+            }
+        }
+        assert_eq!(operations, 4 * api::PREFIXES.len());
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub(super) const BEARER: &str = "bearer";
 const TAG: &str = "_tag";
 /// The body of a 500.
 pub(super) const SERVICE_FAILURE: &str = "ServiceFailure";
+/// The body of a 503.
+pub(super) const SERVICE_UNAVAILABLE: &str = "ServiceUnavailable";
 
 impl PartialSchema for EmailAddress {
     fn schema() -> RefOr<Schema> {
@@ -74,7 +76,17 @@ pub(super) fn components() -> Components {
             ),
         ),
         (tag::CHALLENGE_DELETED.into(), tagged(tag::CHALLENGE_DELETED, object(Nothing::schema()), "Delete's answer.")),
-        (SERVICE_FAILURE.into(), service_failure()),
+        (
+            SERVICE_FAILURE.into(),
+            service_failure("A failure of the service itself; its cause is logged, never shown, so it has no `_tag`."),
+        ),
+        (
+            SERVICE_UNAVAILABLE.into(),
+            service_failure(
+                "The database cannot serve the call right now; like a 500 it has no `_tag`, as it is none of the \
+                 API's errors, and the message says when to try again.",
+            ),
+        ),
     ];
     let answers = answers.map(|(name, object): (Cow<'static, str>, Object)| (name.into_owned(), object));
     let errors = ErrorTag::ALL.map(|tag| (error_schema_name(tag), error_schema(tag)));
@@ -151,13 +163,16 @@ fn error_schema(tag: ErrorTag) -> Object {
     object
 }
 
-/// The body of a 500, which names no tag: the cause is logged, never shown.
-fn service_failure() -> Object {
-    closed(
-        ObjectBuilder::new()
-            .property("message", ObjectBuilder::new().schema_type(Type::String))
-            .required("message")
-            .build(),
+/// The body of a 500 or 503, which names no tag: the cause is logged, never shown.
+fn service_failure(description: &str) -> Object {
+    described(
+        closed(
+            ObjectBuilder::new()
+                .property("message", ObjectBuilder::new().schema_type(Type::String))
+                .required("message")
+                .build(),
+        ),
+        description,
     )
 }
 

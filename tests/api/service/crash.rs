@@ -5,7 +5,9 @@
 //! every create it let through.
 //!
 //! `CRASH_SEED=N` replays the kill moments of a run that printed `crash seed: N`;
-//! `CRASH_ITERATIONS` changes the number of crashes (default 20).
+//! `CRASH_ITERATIONS` changes the number of crashes (default 20). It runs the debug build unless
+//! `MAILBOX_BIN` names another; CI runs it on the release build:
+//! `MAILBOX_BIN=$PWD/target/release/mailbox-challenges cargo test --test api service::crash`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,11 +1,13 @@
 //! Database trouble while requests arrive: the SQLite file made read-only (immutable, which stops
-//! root too) and its disk full (a small tmpfs, filled). Every request is answered either as usual
-//! or `503` with a `Retry-After` and a message that names no internals, never `500` or a panic;
-//! and once the trouble ends the same process serves writes again, without a restart.
+//! root too) and its disk full (a small tmpfs, filled), and a PostgreSQL database that turns
+//! read-only and drops every connection. Every request is answered either as usual or `503` with
+//! a `Retry-After` and a message that names no internals, never `500` or a panic; the app's forms
+//! too; and once the trouble ends the same process serves writes again, without a restart.
 //!
-//! Both need root (to mount a tmpfs and to set the immutable flag). Elsewhere they are skipped
-//! with one line; with `CI=true` as root a skip is a failure (the read-only one also needs a
-//! filesystem that enforces the flag on open files, as ext4, xfs and btrfs do).
+//! The SQLite ones need root (to mount a tmpfs and to set the immutable flag). Elsewhere they are
+//! skipped with one line; with `CI=true` as root a skip is a failure (the read-only ones also need
+//! a filesystem that enforces the flag on open files, as ext4, xfs and btrfs do). The PostgreSQL
+//! one runs on the tests' throwaway server, and skips as every PostgreSQL test does.
 
 use std::ffi::CString;
 use std::io::Write;
@@ -14,11 +16,16 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use mailbox::challenges::error::UNAVAILABLE_RETRY_SECONDS;
 use mailbox::settings::{DEV_API_KEY, DEV_TENANCY_ID};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sqlx::{Connection, PgConnection};
 
-use crate::support::app::plain_client;
+use crate::support::app::{Browser, Page, plain_client};
 use crate::support::binary::RunningBinary;
+use crate::support::pages::{assert_page, assert_redirect};
+use crate::support::postgres;
 
 /// How long the service may take to write again once the trouble ended.
 const RECOVERY: Duration = Duration::from_secs(15);
@@ -103,8 +110,19 @@ fn immutable_folder() -> std::io::Result<tempfile::TempDir> {
 
 /// The binary on a database in `folder`, its rate limit out of the way.
 fn start_in(folder: &Path) -> RunningBinary {
-    let url = format!("sqlite://{}", folder.join("trouble.db").display());
-    RunningBinary::start(&[("DATABASE_URL", url.as_str()), ("CHALLENGE_RATE_LIMIT_MAX", "100000")])
+    start_on(&format!("sqlite://{}", folder.join("trouble.db").display()))
+}
+
+/// The binary on the database at `url`, its rate limit out of the way.
+fn start_on(url: &str) -> RunningBinary {
+    RunningBinary::start(&[("DATABASE_URL", url), ("CHALLENGE_RATE_LIMIT_MAX", "100000")])
+}
+
+/// Sets or clears the immutable flag of the database file and its WAL in `folder`.
+fn set_database_immutable(folder: &Path, on: bool) {
+    for name in ["trouble.db", "trouble.db-wal"] {
+        set_immutable(&folder.join(name), on).unwrap();
+    }
 }
 
 struct Api {
@@ -210,10 +228,15 @@ async fn until_writes_again(api: &mut Api, binary: &mut RunningBinary, n: usize)
     }
 }
 
-/// The log shows the cause to the operator, and nothing panicked.
+/// The log shows the cause to the operator (the API logs it under `challenge service failed`),
+/// and nothing panicked.
 fn assert_logged_not_panicked(output: &str) {
+    assert_logged_as(output, "challenge service failed");
+}
+
+fn assert_logged_as(output: &str, message: &str) {
     assert!(!output.contains("panicked"), "{output}");
-    assert!(output.contains("challenge service failed"), "the cause was not logged:\n{output}");
+    assert!(output.contains(message), "the cause was not logged as {message:?}:\n{output}");
 }
 
 #[tokio::test]
@@ -226,12 +249,9 @@ async fn a_read_only_database_answers_503_with_retry_after_and_recovers_without_
     let mut api = Api::new(&binary);
     let before = created(&mut api, 0).await;
     let spare = created(&mut api, 1).await;
-    let files = ["trouble.db", "trouble.db-wal"].map(|name| folder.path().join(name));
 
     // Act: the file and its WAL can no longer be written, by anyone.
-    for file in &files {
-        set_immutable(file, true).unwrap();
-    }
+    set_database_immutable(folder.path(), true);
     let mut refused = 0;
     for n in 2..12 {
         refused += assert_usual_or_503("a create", &api.create(n).await, 201);
@@ -241,9 +261,7 @@ async fn a_read_only_database_answers_503_with_retry_after_and_recovers_without_
     refused += assert_usual_or_503("a delete", &api.delete(&spare).await, 202);
     let read = api.get(&before).await;
     assert_eq!(read.status, 200, "reads go on while writes cannot: {}", read.body);
-    for file in &files {
-        set_immutable(file, false).unwrap();
-    }
+    set_database_immutable(folder.path(), false);
 
     // Assert: the writes were refused, clearly; then the same process writes again, and the
     // verify refused during the trouble did nothing: it succeeds now.
@@ -310,6 +328,102 @@ async fn a_full_disk_answers_503_with_retry_after_and_recovers_without_a_restart
         assert_eq!((verify.status, verify.body["_tag"].as_str()), (200, Some("ChallengeVerified")), "{}", verify.body);
     }
     println!("{} requests, the first refused after {} creates on the full disk", api.sent, n);
+    let output = binary.stop().await;
+    assert_logged_not_panicked(&output);
+}
+
+/// A form of the app refused for the trouble: `503`, the API's `Retry-After`, and a page that
+/// says to try again (the form again, or, when the session could not be saved, an error page).
+fn assert_form_refused_for_now(page: &Page, what: &str) {
+    assert_page(page, StatusCode::SERVICE_UNAVAILABLE, "try again", what);
+    let retry_after = page.headers.get("retry-after").and_then(|value| value.to_str().ok());
+    assert_eq!(retry_after, Some(UNAVAILABLE_RETRY_SECONDS.to_string().as_str()), "{what}: Retry-After");
+}
+
+#[tokio::test]
+async fn the_app_s_forms_answer_503_with_retry_after_while_the_database_is_read_only() {
+    let folder = match immutable_folder() {
+        Ok(folder) => folder,
+        Err(why) => return skip_or_fail("read-only database under the app", &why),
+    };
+    let binary = start_in(folder.path());
+    let browser = Browser::new(&binary.app);
+    // The session, and the CSRF token the forms need, exist before the trouble.
+    let token = browser.csrf().await;
+
+    set_database_immutable(folder.path(), true);
+    let signup =
+        browser.post_raw("/signup", &[("csrf", &token), ("email", "jane@example.com"), ("name", "Jane")]).await;
+    let login = browser.post_raw("/login", &[("csrf", &token), ("email", "jane@example.com")]).await;
+    set_database_immutable(folder.path(), false);
+
+    assert_form_refused_for_now(&signup, "sign-up while the database is read-only");
+    assert_form_refused_for_now(&login, "sign-in while the database is read-only");
+    // The same process takes the form again once the trouble ended.
+    let deadline = Instant::now() + RECOVERY;
+    loop {
+        let signup =
+            browser.post_raw("/signup", &[("csrf", &token), ("email", "jane@example.com"), ("name", "Jane")]).await;
+        if signup.status != StatusCode::SERVICE_UNAVAILABLE {
+            assert_redirect(&signup, "/verify", "sign-up after the trouble ended");
+            break;
+        }
+        assert_form_refused_for_now(&signup, "sign-up as the trouble ends");
+        assert!(Instant::now() < deadline, "no sign-up succeeded within {RECOVERY:?} of the trouble's end");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let output = binary.stop().await;
+    assert_logged_as(&output, "challenge service unavailable");
+}
+
+/// The admin's connection to the server of the database at `url`, and the database's name.
+async fn admin_of(url: &str) -> (PgConnection, String) {
+    let (server, name) = url.rsplit_once('/').expect("a database URL");
+    let admin = PgConnection::connect(&format!("{server}/postgres")).await.expect("connect as the admin");
+    (admin, name.to_owned())
+}
+
+/// Makes every new session of database `name` read-only (or writable again), then ends the
+/// sessions open now, as a server restarted into (or out of) read-only mode would.
+async fn set_read_only(admin: &mut PgConnection, name: &str, on: bool) {
+    let change = if on { "SET default_transaction_read_only = on" } else { "RESET default_transaction_read_only" };
+    sqlx::query(&format!("ALTER DATABASE {name} {change}")).execute(&mut *admin).await.unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(name)
+    .fetch_all(&mut *admin)
+    .await
+    .unwrap();
+    assert!(ended.iter().all(|ended| *ended), "every session of {name} ended: {ended:?}");
+}
+
+#[tokio::test]
+async fn a_read_only_postgresql_answers_503_with_retry_after_and_recovers_without_a_restart() {
+    let Some(url) = postgres::fresh_database().await else {
+        return eprintln!("skipping read-only PostgreSQL: no PostgreSQL server here");
+    };
+    let mut binary = start_on(&url);
+    let mut api = Api::new(&binary);
+    let before = created(&mut api, 0).await;
+    let spare = created(&mut api, 1).await;
+    let (mut admin, name) = admin_of(&url).await;
+
+    // Act: every connection the service had is cut, and each new one can only read.
+    set_read_only(&mut admin, &name, true).await;
+    for n in 2..12 {
+        assert_clear_503("a create", &api.create(n).await);
+    }
+    assert_clear_503("a verify", &api.verify(&before).await);
+    assert_clear_503("a delete", &api.delete(&spare).await);
+    let read = api.get(&before).await;
+    assert_eq!(read.status, 200, "reads go on while writes cannot: {}", read.body);
+    set_read_only(&mut admin, &name, false).await;
+
+    // Assert: the same process writes again, and the verify refused meanwhile had done nothing.
+    until_writes_again(&mut api, &mut binary, 100).await;
+    let verify = api.verify(&before).await;
+    assert_eq!((verify.status, verify.body["_tag"].as_str()), (200, Some("ChallengeVerified")), "{}", verify.body);
     let output = binary.stop().await;
     assert_logged_not_panicked(&output);
 }

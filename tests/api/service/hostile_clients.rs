@@ -1,19 +1,24 @@
 //! Slow and hostile clients: connections that send their headers a byte a second, bodies that
-//! never finish, and up to 10,000 idle keep-alive connections, all open at once against the API
-//! listener. Other clients are still answered quickly, and the server closes the slow ones after
-//! its header and body timeouts while it keeps the idle ones.
+//! never finish, and 10,000 idle keep-alive connections, all open at once against the API
+//! listener of the binary. Other clients are still answered quickly, and the server closes the
+//! slow ones after its header and body timeouts while it keeps the idle ones.
+//!
+//! The binary runs as a child process, so the clients' descriptors and the server's count against
+//! two limits on open files, each at least the 10,000 idle connections and the slow ones.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use mailbox::challenges::model::CreatedChallenge;
+use mailbox::settings::{DEV_API_KEY, DEV_TENANCY_ID};
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-use crate::support::{Adapter, TestService, request};
+use crate::support::app::plain_client;
+use crate::support::binary::RunningBinary;
 
 /// As in `src/startup/app_server.rs`.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
@@ -23,15 +28,15 @@ const SLACK: Duration = Duration::from_secs(3);
 
 const SLOW_HEADERS: usize = 500;
 const SLOW_BODIES: usize = 500;
-const IDLE_WANTED: usize = 10_000;
+const IDLE_CONNECTIONS: usize = 10_000;
 /// Normal requests measured before the attack and during it.
 const NORMAL: usize = 200;
 /// The bound on every normal request during the attack: generous, so that a noisy machine does
 /// not fail the test, yet far below the seconds a starved server would take.
 const NORMAL_BOUND: Duration = Duration::from_secs(1);
 
-/// Raises this process's limit on open files as far as allowed, and returns it: each idle
-/// connection takes two descriptors here, the test's end and the server's.
+/// Raises this process's limit on open files as far as allowed, and returns it. The binary
+/// started after it inherits the same limit: each connection takes a descriptor in each process.
 fn raise_open_files_limit() -> usize {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit and setrlimit read and write a plain struct owned here.
@@ -49,15 +54,31 @@ fn raise_open_files_limit() -> usize {
     usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX)
 }
 
+/// A pending challenge's URL, created through the API.
+async fn pending_challenge(client: &reqwest::Client, api: &str) -> String {
+    let created: Value = client
+        .post(format!("{api}/{DEV_TENANCY_ID}/challenges"))
+        .bearer_auth(DEV_API_KEY)
+        .json(&json!({ "email": "jane@example.com", "purpose": "login", "sendEmail": false }))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .expect("a challenge is created")
+        .json()
+        .await
+        .expect("create's answer");
+    format!("{api}/{DEV_TENANCY_ID}/challenges/{}", created["challenge"]["challengeId"].as_str().unwrap())
+}
+
 /// The latency of `NORMAL` gets of an existing challenge, one after the other, sorted.
-async fn normal_gets(t: &TestService, pending: &CreatedChallenge) -> Vec<Duration> {
-    let client = t.client(Adapter::Http);
+async fn normal_gets(client: &reqwest::Client, challenge: &str) -> Vec<Duration> {
     let mut took = Vec::with_capacity(NORMAL);
     for _ in 0..NORMAL {
         let started = Instant::now();
-        let got = client.get(&pending.challenge.challenge_id).await;
+        let got = client.get(challenge).bearer_auth(DEV_API_KEY).send().await;
+        let got = got.map(|response| response.status());
         took.push(started.elapsed());
-        assert!(got.is_ok(), "a normal request failed: {got:?}");
+        assert!(got.as_ref().is_ok_and(|status| status.is_success()), "a normal request failed: {got:?}");
     }
     took.sort();
     took
@@ -131,17 +152,25 @@ async fn dribbler(addr: String, head: Vec<u8>, dribble: Vec<u8>, stop: Arc<Atomi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_and_idle_clients_do_not_hold_up_other_requests() {
     let open_files = raise_open_files_limit();
-    // Two descriptors per connection; room for the attackers and the tests running alongside.
-    let idle_count = IDLE_WANTED.min(open_files.saturating_sub(2 * (SLOW_HEADERS + SLOW_BODIES) + 4_000) / 2);
-    let t = TestService::start(&[]).await;
-    let addr = format!("{}:{}", t.api_url.host_str().unwrap(), t.api_url.port().unwrap());
-    let pending = t.client(Adapter::Http).create(&request("jane@example.com", "login")).await.unwrap();
-    let baseline = normal_gets(&t, &pending).await;
+    // Room beside the connections for the tests running alongside (here) and the database (there).
+    let room = open_files.saturating_sub(SLOW_HEADERS + SLOW_BODIES + 4_000);
+    assert!(
+        room >= IDLE_CONNECTIONS,
+        "{open_files} open files leave room for {room} idle connections, not {IDLE_CONNECTIONS}: raise `ulimit -Hn`"
+    );
+    let binary = RunningBinary::start(&[]);
+    let addr = binary.api.trim_start_matches("http://").to_owned();
+    let client = plain_client();
+    let pending = pending_challenge(&client, &binary.api).await;
+    let baseline = normal_gets(&client, &pending).await;
 
     // Arrange: the idle keep-alive connections, then the slow ones.
     let started = Instant::now();
-    let mut idle: Vec<TcpStream> =
-        futures_util::stream::iter(0..idle_count).map(|_| idle_connection(&addr)).buffer_unordered(64).collect().await;
+    let mut idle: Vec<TcpStream> = futures_util::stream::iter(0..IDLE_CONNECTIONS)
+        .map(|_| idle_connection(&addr))
+        .buffer_unordered(64)
+        .collect()
+        .await;
     let idle_setup = started.elapsed();
     let stop = Arc::new(AtomicBool::new(false));
     let attack_started = tokio::time::Instant::now();
@@ -155,18 +184,18 @@ async fn slow_and_idle_clients_do_not_hold_up_other_requests() {
         let head = format!(
             "POST /{}/challenges HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {}\r\n\
              Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{",
-            t.tenancy_id, t.api_key
+            DEV_TENANCY_ID, DEV_API_KEY
         );
         slow_bodies.spawn(dribbler(addr.clone(), head.into_bytes(), b" ".to_vec(), stop.clone()));
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     // Act: normal requests while all of it is open.
-    let attacked = normal_gets(&t, &pending).await;
+    let attacked = normal_gets(&client, &pending).await;
 
     // Assert: every normal request was answered quickly.
     eprintln!(
-        "{idle_count} idle connections (set up in {idle_setup:?}), {SLOW_HEADERS} slow heads, {SLOW_BODIES} \
+        "{IDLE_CONNECTIONS} idle connections (set up in {idle_setup:?}), {SLOW_HEADERS} slow heads, {SLOW_BODIES} \
          slow bodies; p99 before {:?}, during {:?}, slowest during {:?}",
         p99(&baseline),
         p99(&attacked),
@@ -189,7 +218,7 @@ async fn slow_and_idle_clients_do_not_hold_up_other_requests() {
         );
     }
     // The idle connections were kept, not dropped to make room: each still answers.
-    for stream in idle.iter_mut().step_by((idle_count / 100).max(1)) {
+    for stream in idle.iter_mut().step_by(IDLE_CONNECTIONS / 100) {
         assert!(answers_ok(stream).await, "an idle connection was closed");
     }
 }

@@ -1,5 +1,8 @@
 //! The real binary as a child process: started on loopback ports of its own, with its own SQLite
 //! file and no `.env`, its output collected as it arrives, stopped as a service manager does.
+//!
+//! It is the debug build `cargo test` makes, unless `MAILBOX_BIN` names another one: CI runs
+//! the crash loop with `MAILBOX_BIN=$PWD/target/release/mailbox-challenges`, the build it ships.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -9,6 +12,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::TEST_HASH_KEY;
+
+/// Names the binary to run instead of the debug build, such as the release build.
+const BINARY_OVERRIDE: &str = "MAILBOX_BIN";
 
 /// How long the binary may take to start and print its addresses.
 const START_WAIT: Duration = Duration::from_secs(30);
@@ -42,12 +48,25 @@ fn printed(output: &str, prefix: &str, ends: &[char]) -> Option<String> {
     Some(rest.split(ends).next().unwrap_or_default().to_owned())
 }
 
+/// `MAILBOX_BIN` if set, else the debug build; an override that names no file fails here, so
+/// that CI cannot test the debug build while believing it tests the release one.
+fn binary_path() -> PathBuf {
+    match std::env::var_os(BINARY_OVERRIDE) {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            assert!(path.is_file(), "{BINARY_OVERRIDE}={} names no file", path.display());
+            path
+        }
+        None => PathBuf::from(env!("CARGO_BIN_EXE_mailbox-challenges")),
+    }
+}
+
 impl RunningBinary {
     /// The binary on ports 0 with a fresh database, and `settings` besides; waits until it
     /// printed where it listens (as text or in a JSON log line).
     pub fn start(settings: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailbox-challenges"))
+        let mut child = Command::new(binary_path())
             .env_clear()
             .env("APP_ADDR", "127.0.0.1:0")
             .env("CHALLENGE_API_ADDR", "127.0.0.1:0")
