@@ -26,6 +26,26 @@ async fn the_dev_mailbox_lists_sent_mail_newest_first_without_smtp() {
 }
 
 #[tokio::test]
+async fn the_dev_mailbox_filtered_by_address_shows_only_the_newest_email_to_it() {
+    // Arrange: two emails to one address (in another case) and one to someone else.
+    let app = TestApp::spawn_with(SmtpServer::start().await, &[("APP_THROTTLE_PER_MINUTE", "10000")]).await;
+    for (email, name) in [("jane@example.com", "Old"), ("other@example.com", "Other"), ("JANE@example.com", "New")] {
+        assert_redirect(&app.browser().signup(email, name).await, "/verify", "sign-up");
+    }
+
+    // Act
+    let filtered = app.browser().get("/dev/mailbox?to=Jane@Example.com").await;
+    let nobody = app.browser().get("/dev/mailbox?to=nobody@example.com").await;
+
+    // Assert
+    assert_page(&filtered, StatusCode::OK, "Confirm your email address", "the filtered mailbox");
+    assert_eq!(filtered.body.matches("<article").count(), 1, "{}", filtered.body);
+    assert!(filtered.body.contains("data-recipient=\"JANE@example.com\""), "{}", filtered.body);
+    assert!(!filtered.body.contains("other@example.com"), "{}", filtered.body);
+    assert_page(&nobody, StatusCode::OK, "Nothing has been sent to that address.", "an address without mail");
+}
+
+#[tokio::test]
 async fn the_dev_mailbox_is_not_served_with_smtp() {
     let app = TestApp::spawn(&[]).await;
 
