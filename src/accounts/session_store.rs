@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 
 use super::recovery::RecoveryGrant;
 use crate::clock::Clock;
+use crate::db::purge::{Chunking, Expired, delete_in_chunks};
 use crate::db::{Conn, Database, on_backend};
 use crate::domain::{AccountId, Device, random_token};
 
@@ -179,13 +180,11 @@ impl DbSessionStore {
         .map(|done| done.rows_affected()))
     }
 
-    /// Deletes the rows of expired sessions; they are already ignored, this only reclaims space.
+    /// Deletes the rows of expired sessions, in chunks; they are already ignored, this only
+    /// reclaims space. Returns how many went.
     pub async fn purge_expired(&self) -> sqlx::Result<u64> {
-        on_backend!(self.db.writer(), pool => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(self.clock.now_ms())
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))
+        let expired = Expired { table: "sessions", condition: "expires_at <= $1", cutoff: self.clock.now_ms() };
+        Ok(delete_in_chunks(&self.db, expired, Chunking::default()).await?.rows)
     }
 
     fn expires_at(&self, ttl: &Duration) -> i64 {

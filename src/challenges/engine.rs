@@ -10,7 +10,8 @@ use super::error::ChallengeError;
 use super::hashing::Hasher;
 use super::model::{Challenge, ChallengeId, Code, CreatedChallenge, NewChallenge, Secret};
 use super::policy::Policy;
-use super::store::{ChallengeRow, ChallengeStore, Limits, PurgeBefore, Window};
+use super::purge::PurgeBefore;
+use super::store::{ChallengeRow, ChallengeStore, Limits, Window};
 use super::tenancy::{AuthorizedTenancy, Tenancies};
 use super::{generate, message};
 use crate::clock::Clock;
@@ -227,7 +228,7 @@ impl ChallengeService {
             creations: now - millis(self.policy.create_window),
             failures: now - millis(self.policy.failure_window),
         };
-        Ok(self.store.purge(before).await?)
+        Ok(self.store.purge(before).await?.rows)
     }
 
     /// Purges every `every` until `stop` is cancelled; a purge that started is finished first.

@@ -10,6 +10,7 @@ pub mod message;
 pub mod model;
 pub mod openapi;
 pub mod policy;
+pub mod purge;
 pub mod store;
 pub mod tenancy;
 pub mod wire;

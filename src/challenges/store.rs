@@ -2,8 +2,14 @@
 //! change is one conditional statement, so that two requests at once cannot both win: the
 //! database decides, not a read followed by a write.
 
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+
 use super::model::{Challenge, ChallengeId, Metadata, Purpose, UserId};
+use super::purge::{PurgeBefore, purge};
 use super::tenancy::AuthorizedTenancy;
+use crate::db::purge::{CHUNK_ROWS, PurgeReport};
 use crate::db::{Conn, Database, Dialect, on_backend};
 use crate::domain::EmailAddress;
 
@@ -81,9 +87,14 @@ pub struct Window {
     pub length: i64,
 }
 
+impl Window {
+    /// A window nothing is counted in, for creates that skip the limits.
+    const NONE: Self = Self { since: i64::MAX, limit: u32::MAX, length: 0 };
+}
+
 /// For the email's creates and its wrong codes: with `limit` or more events in the window, when
 /// (epoch ms) the oldest event that keeps the count at the limit happened. The next slot frees
-/// one window after it. One statement for both, since this runs on every create.
+/// one window after it. Only a refused create asks, to say when to retry.
 async fn limiting_events(
     conn: Conn<'_>,
     tenancy: &AuthorizedTenancy,
@@ -125,23 +136,6 @@ async fn lock_email(conn: Conn<'_>, tenancy: &AuthorizedTenancy, email_key: &str
     Ok(())
 }
 
-async fn record_creation(
-    conn: Conn<'_>,
-    tenancy: &AuthorizedTenancy,
-    email_key: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    on_backend!(conn, conn => sqlx::query(
-        "INSERT INTO challenge_creations (tenancy_id, email_key, created_at) VALUES ($1, $2, $3)",
-    )
-    .bind(tenancy.id())
-    .bind(email_key)
-    .bind(now)
-    .execute(conn)
-    .await
-    .map(drop))
-}
-
 /// What `invalidateOthers` does for `newer`: deletes the pending challenges of its purpose and
 /// subject (the same user when there is one, otherwise the same email) that were stored before
 /// it. SQLite's rowid and PostgreSQL's `seq` grow with each insert, so those are the ones with
@@ -168,12 +162,29 @@ async fn invalidate_older(conn: Conn<'_>, tenancy: &AuthorizedTenancy, newer: &C
     })
 }
 
-async fn insert(conn: Conn<'_>, tenancy: &AuthorizedTenancy, row: &ChallengeRow) -> Result<(), sqlx::Error> {
+/// Stores `row` unless `limits` refuse it, in one statement: true when stored. A create under
+/// limits is counted in them by the row's `counted` flag, whose trigger (migration 0009) records
+/// the creation in the same statement, so the count and the row are written together or not at all.
+async fn insert_within(
+    conn: Conn<'_>,
+    tenancy: &AuthorizedTenancy,
+    row: &ChallengeRow,
+    limits: Option<Limits>,
+) -> Result<bool, sqlx::Error> {
     let c = &row.challenge;
+    // With no limits the windows below are never read; any values do.
+    let Limits { creates, failures } = limits.unwrap_or(Limits { creates: Window::NONE, failures: Window::NONE });
     on_backend!(conn, conn => sqlx::query(
         "INSERT INTO challenges (id, tenancy_id, purpose, email, email_key, user_id, metadata,
-            secret_hash, code_hash, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            secret_hash, code_hash, created_at, expires_at, counted)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+         WHERE NOT $12 OR (
+            (SELECT created_at FROM challenge_creations
+             WHERE tenancy_id = $2 AND email_key = $5 AND created_at > $13
+             ORDER BY created_at DESC LIMIT 1 OFFSET $14) IS NULL
+            AND (SELECT failed_at FROM verification_failures
+             WHERE tenancy_id = $2 AND email_key = $5 AND failed_at > $15
+             ORDER BY failed_at DESC LIMIT 1 OFFSET $16) IS NULL)",
     )
     .bind(c.challenge_id.as_str())
     .bind(tenancy.id())
@@ -186,9 +197,14 @@ async fn insert(conn: Conn<'_>, tenancy: &AuthorizedTenancy, row: &ChallengeRow)
     .bind(&row.code_hash)
     .bind(c.created_at)
     .bind(c.expires_at)
+    .bind(limits.is_some())
+    .bind(creates.since)
+    .bind(i64::from(creates.limit) - 1)
+    .bind(failures.since)
+    .bind(i64::from(failures.limit) - 1)
     .execute(conn)
     .await
-    .map(drop))
+    .map(|done| done.rows_affected() == 1))
 }
 
 /// Marks the challenge used if it still can be: pending, unexpired, attempts left.
@@ -256,40 +272,37 @@ async fn delete(conn: Conn<'_>, tenancy: &AuthorizedTenancy, id: &ChallengeId) -
         .map(drop))
 }
 
-/// Cut-offs (epoch ms) before which rows are no longer needed.
-pub struct PurgeBefore {
-    pub challenges: i64,
-    pub creations: i64,
-    pub failures: i64,
-}
-
-/// A key of PostgreSQL's advisory locks that only the purge takes.
-pub const PURGE_LOCK: i64 = 0x6d61_696c_626f_7801;
-
-/// Removes expired and consumed challenges past retention and rate-limit events past their
-/// windows. Returns how many challenges went. On PostgreSQL one instance purges at a time: an
-/// instance that finds another purging leaves the work to it and returns 0.
-async fn purge(db: &Database, before: PurgeBefore) -> Result<u64, sqlx::Error> {
-    let mut tx = db.begin_write().await?;
-    if let Dialect::Postgres(conn) = tx.conn() {
-        let ours: bool =
-            sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)").bind(PURGE_LOCK).fetch_one(conn).await?;
-        if !ours {
-            return Ok(0);
-        }
+/// The write of [`ChallengeStore::insert_new`].
+fn create_job(
+    owner: AuthorizedTenancy,
+    row: ChallengeRow,
+    limits: Option<Limits>,
+    invalidate_others: bool,
+    now: i64,
+) -> impl for<'c> FnOnce(Conn<'c>) -> BoxFuture<'c, Result<Result<(), i64>, sqlx::Error>> + Send + 'static {
+    move |mut conn| {
+        Box::pin(async move {
+            let c = &row.challenge;
+            let email_key = c.email.normalized();
+            lock_email(conn.reborrow(), &owner, &email_key).await?;
+            if !insert_within(conn.reborrow(), &owner, &row, limits).await? {
+                // Only a limit keeps a row out: say when it lets the next one in.
+                let limits =
+                    limits.ok_or_else(|| sqlx::Error::Protocol("a create without limits was refused".into()))?;
+                let (by_creates, by_failures) =
+                    limiting_events(conn, &owner, &email_key, limits.creates, limits.failures).await?;
+                let free_at = by_creates
+                    .map(|at| at + limits.creates.length)
+                    .max(by_failures.map(|at| at + limits.failures.length))
+                    .unwrap_or(now);
+                return Ok(Err(free_at));
+            }
+            if invalidate_others {
+                invalidate_older(conn, &owner, c).await?;
+            }
+            Ok(Ok(()))
+        })
     }
-    let deletes = [
-        ("DELETE FROM challenges WHERE expires_at < $1 OR consumed_at < $1", before.challenges),
-        ("DELETE FROM challenge_creations WHERE created_at <= $1", before.creations),
-        ("DELETE FROM verification_failures WHERE failed_at <= $1", before.failures),
-    ];
-    let mut deleted = Vec::with_capacity(deletes.len());
-    for (sql, cutoff) in deletes {
-        deleted
-            .push(on_backend!(tx.conn(), conn => sqlx::query(sql).bind(cutoff).execute(conn).await?.rows_affected()));
-    }
-    tx.commit().await?;
-    Ok(deleted[0])
 }
 
 /// The rate limits a create is checked against, and counted in.
@@ -304,11 +317,14 @@ pub struct Limits {
 #[derive(Clone)]
 pub struct ChallengeStore {
     db: Database,
+    /// Held by this instance's purge, so that a second one waits for it instead of finding
+    /// the lock of another instance and leaving the work undone.
+    purging: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl ChallengeStore {
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self { db, purging: Arc::default() }
     }
 
     pub async fn find(
@@ -335,33 +351,12 @@ impl ChallengeStore {
         invalidate_others: bool,
         now: i64,
     ) -> Result<Result<(), i64>, sqlx::Error> {
-        let owner = tenancy.clone();
-        self.db
-            .write(move |mut conn| {
-                Box::pin(async move {
-                    let c = &row.challenge;
-                    let email_key = c.email.normalized();
-                    lock_email(conn.reborrow(), &owner, &email_key).await?;
-                    if let Some(limits) = limits {
-                        let (by_creates, by_failures) =
-                            limiting_events(conn.reborrow(), &owner, &email_key, limits.creates, limits.failures)
-                                .await?;
-                        let free_at = by_creates
-                            .map(|at| at + limits.creates.length)
-                            .max(by_failures.map(|at| at + limits.failures.length));
-                        if let Some(free_at) = free_at {
-                            return Ok(Err(free_at));
-                        }
-                        record_creation(conn.reborrow(), &owner, &email_key, now).await?;
-                    }
-                    insert(conn.reborrow(), &owner, &row).await?;
-                    if invalidate_others {
-                        invalidate_older(conn, &owner, c).await?;
-                    }
-                    Ok(Ok(()))
-                })
-            })
-            .await
+        // On SQLite a create that invalidates nothing is the one INSERT, atomic by itself, so it
+        // needs no savepoint; on PostgreSQL the address lock before it makes two statements,
+        // which must share a transaction.
+        let one_statement = matches!(self.db, Database::Sqlite(_)) && !invalidate_others;
+        let job = create_job(tenancy.clone(), row, limits, invalidate_others, now);
+        if one_statement { self.db.write_statement(job).await } else { self.db.write(job).await }
     }
 
     /// Invalidates the challenges `newer` replaces (see [`invalidate_older`]), for a create that
@@ -408,7 +403,10 @@ impl ChallengeStore {
         self.db.write_statement(move |conn| Box::pin(async move { delete(conn, &owner, &id).await })).await
     }
 
-    pub async fn purge(&self, before: PurgeBefore) -> Result<u64, sqlx::Error> {
-        purge(&self.db, before).await
+    /// Removes what is past `before`, in chunks of [`CHUNK_ROWS`], one purge of this instance
+    /// at a time; see [`purge`].
+    pub async fn purge(&self, before: PurgeBefore) -> Result<PurgeReport, sqlx::Error> {
+        let _one_at_a_time = self.purging.lock().await;
+        purge(&self.db, before, CHUNK_ROWS).await
     }
 }

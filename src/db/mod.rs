@@ -7,6 +7,7 @@
 //! on PostgreSQL a short transaction of its own on the pool.
 
 mod postgres;
+pub mod purge;
 mod sqlite;
 
 use futures_util::future::BoxFuture;
@@ -173,15 +174,15 @@ impl Database {
     }
 
     /// Runs `work`, a write of one statement, which is atomic on its own: on SQLite in the group
-    /// commit like [`write`](Self::write); on PostgreSQL with no transaction around it, one round
-    /// trip instead of three.
+    /// commit like [`write`](Self::write) but with no savepoint around it; on PostgreSQL with no
+    /// transaction around it. Either way one round trip instead of three.
     pub async fn write_statement<T, F>(&self, work: F) -> sqlx::Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(Conn<'c>) -> BoxFuture<'c, sqlx::Result<T>> + Send + 'static,
     {
         match self {
-            Self::Sqlite(_) => self.write(work).await,
+            Self::Sqlite(db) => db.write_statement(move |conn| work(Dialect::Sqlite(conn))).await,
             Self::Postgres(db) => work(Dialect::Postgres(&mut *db.pool().acquire().await?)).await,
         }
     }
@@ -191,6 +192,15 @@ impl Database {
         match self {
             Self::Sqlite(db) => Some(db.batch_sizes()),
             Self::Postgres(_) => None,
+        }
+    }
+
+    /// How long each chunk of a purge held the writer (on PostgreSQL, took in its transaction),
+    /// in seconds; see [`purge`].
+    pub fn purge_chunk_seconds(&self) -> &Histogram {
+        match self {
+            Self::Sqlite(db) => db.purge_chunks(),
+            Self::Postgres(db) => db.purge_chunks(),
         }
     }
 

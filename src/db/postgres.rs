@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
+use prometheus_client::metrics::histogram::Histogram;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -21,6 +22,7 @@ const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 #[derive(Clone, Debug)]
 pub struct PostgresDatabase {
     pool: PgPool,
+    purge_chunks: Histogram,
 }
 
 impl PostgresDatabase {
@@ -49,10 +51,15 @@ impl PostgresDatabase {
             .await
             .context("could not connect to the PostgreSQL database of DATABASE_URL")?;
         sqlx::migrate!("migrations/postgres").run(&pool).await.context("could not migrate the database")?;
-        Ok(Self { pool })
+        Ok(Self { pool, purge_chunks: Histogram::new(super::purge::CHUNK_SECONDS) })
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// How long each chunk of a purge took in its transaction, in seconds.
+    pub fn purge_chunks(&self) -> &Histogram {
+        &self.purge_chunks
     }
 }

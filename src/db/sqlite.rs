@@ -7,8 +7,10 @@
 //! The challenge service's writes are group-committed: a writer task runs every job waiting
 //! for it in one transaction, in order, and answers each once that transaction committed. A
 //! commit costs the same for one job as for sixty, so under load this multiplies throughput,
-//! and each job still sees the writes of the jobs before it. Each job runs in a savepoint, so a
-//! job that fails part-way is undone alone.
+//! and each job still sees the writes of the jobs before it. A job of several statements runs
+//! in a savepoint, so one that fails part-way is undone alone; a job of one statement needs
+//! none, since SQLite undoes a failed statement by itself, and skipping it saves two of the
+//! writer's round trips to its connection's thread.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -33,7 +35,14 @@ const BATCH_SIZES: [f64; 7] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
 /// Told, after the job's transaction ended, whether it committed.
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
 /// A write to run inside the writer's current transaction; says whether it succeeded.
-type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Finish)> + Send>;
+type Work = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Finish)> + Send>;
+
+/// A write and how to undo it alone if it fails.
+struct Job {
+    work: Work,
+    /// A single statement is undone by SQLite itself; several need a savepoint around them.
+    single_statement: bool,
+}
 
 #[derive(Clone, Debug)]
 pub struct SqliteDatabase {
@@ -42,6 +51,7 @@ pub struct SqliteDatabase {
     checkpointer: SqlitePool,
     batches: mpsc::Sender<Job>,
     batch_sizes: Histogram,
+    purge_chunks: Histogram,
 }
 
 impl SqliteDatabase {
@@ -68,8 +78,11 @@ impl SqliteDatabase {
             .await
             .with_context(|| format!("could not open the database {url}"))?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await.context("could not migrate the database")?;
+        // A connection to a local file does not go stale, so readers are not pinged before each
+        // use: that would add a round trip to the connection's thread to every read.
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
+            .test_before_acquire(false)
             .connect_with(options.clone().read_only(true))
             .await
             .with_context(|| format!("could not open the database {url} for reading"))?;
@@ -82,12 +95,18 @@ impl SqliteDatabase {
         let (batches, jobs) = mpsc::channel(QUEUE);
         let batch_sizes = Histogram::new(BATCH_SIZES);
         tokio::spawn(run_batches(writer.clone(), jobs, batch_sizes.clone()));
-        Ok(Self { reader, writer, checkpointer, batches, batch_sizes })
+        let purge_chunks = Histogram::new(super::purge::CHUNK_SECONDS);
+        Ok(Self { reader, writer, checkpointer, batches, batch_sizes, purge_chunks })
     }
 
     /// How many writes each group commit held.
     pub fn batch_sizes(&self) -> &Histogram {
         &self.batch_sizes
+    }
+
+    /// How long each chunk of a purge held the writer, in seconds.
+    pub fn purge_chunks(&self) -> &Histogram {
+        &self.purge_chunks
     }
 
     /// For a clean stop: commits the writes already queued, copies the WAL into the database
@@ -113,8 +132,25 @@ impl SqliteDatabase {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Send + 'static,
     {
+        self.enqueue(work, false).await
+    }
+
+    /// [`write`](Self::write) for `work` of one statement, which needs no savepoint.
+    pub async fn write_statement<T, F>(&self, work: F) -> Result<T, sqlx::Error>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Send + 'static,
+    {
+        self.enqueue(work, true).await
+    }
+
+    async fn enqueue<T, F>(&self, work: F, single_statement: bool) -> Result<T, sqlx::Error>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Send + 'static,
+    {
         let (done, outcome) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
+        let work: Work = Box::new(move |conn| {
             Box::pin(async move {
                 let result = work(conn).await;
                 let succeeded = result.is_ok();
@@ -128,7 +164,10 @@ impl SqliteDatabase {
                 (succeeded, finish)
             })
         });
-        self.batches.send(job).await.map_err(|_| sqlx::Error::Protocol("the database writer has stopped".into()))?;
+        self.batches
+            .send(Job { work, single_statement })
+            .await
+            .map_err(|_| sqlx::Error::Protocol("the database writer has stopped".into()))?;
         // Dropped unanswered: its batch could not start (the writer logged why).
         outcome.await.map_err(|_| sqlx::Error::Protocol("the write could not be started".into()))?
     }
@@ -171,15 +210,21 @@ async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>, batch_si
         let replace_connection = match conn.begin_with("BEGIN IMMEDIATE").await {
             Ok(mut tx) => {
                 let mut finishes = Vec::with_capacity(batch.len());
-                for job in batch {
-                    // Each job in a savepoint of its own: one that fails part-way leaves nothing
-                    // behind, and the jobs around it are unaffected. A job whose savepoint cannot
-                    // be opened is dropped, and its caller hears the write did not start.
+                for Job { work, single_statement } in batch {
+                    if single_statement {
+                        let (_, finish) = work(&mut tx).await;
+                        finishes.push(finish);
+                        continue;
+                    }
+                    // Each job of several statements in a savepoint of its own: one that fails
+                    // part-way leaves nothing behind, and the jobs around it are unaffected. A job
+                    // whose savepoint cannot be opened is dropped, and its caller hears the write
+                    // did not start.
                     if let Err(err) = sqlx::query("SAVEPOINT job").execute(&mut *tx).await {
                         tracing::error!(error = %err, "could not open a savepoint for a write");
                         continue;
                     }
-                    let (succeeded, finish) = job(&mut tx).await;
+                    let (succeeded, finish) = work(&mut tx).await;
                     if !succeeded && let Err(err) = sqlx::query("ROLLBACK TO job").execute(&mut *tx).await {
                         tracing::error!(error = %err, "could not undo a failed write");
                     }
@@ -265,6 +310,26 @@ mod tests {
         assert!(failed.is_err());
         assert!(passed.is_ok());
         assert_eq!(values(&db).await, vec![2]);
+    }
+
+    #[tokio::test]
+    async fn a_single_statement_that_fails_is_undone_alone_without_a_savepoint() {
+        let (_dir, db) = scratch().await;
+        sqlx::query("CREATE TABLE strict_t (v INTEGER NOT NULL)").execute(db.writer()).await.unwrap();
+
+        // The second row breaks NOT NULL after the first was written: SQLite must undo the first.
+        let failing = db.write_statement(|tx| {
+            Box::pin(async move { sqlx::query("INSERT INTO strict_t (v) VALUES (1), (NULL)").execute(&mut *tx).await })
+        });
+        let passing = db.write_statement(|tx| {
+            Box::pin(async move { sqlx::query("INSERT INTO strict_t (v) VALUES (2)").execute(&mut *tx).await })
+        });
+        let (failed, passed) = tokio::join!(failing, passing);
+
+        assert!(failed.is_err());
+        assert!(passed.is_ok());
+        let kept: Vec<i64> = sqlx::query_scalar("SELECT v FROM strict_t").fetch_all(db.reader()).await.unwrap();
+        assert_eq!(kept, vec![2]);
     }
 
     #[tokio::test]

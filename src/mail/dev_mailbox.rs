@@ -8,6 +8,7 @@ use futures_util::TryStreamExt;
 
 use super::{Mailer, OutgoingEmail};
 use crate::clock::Clock;
+use crate::db::purge::{Chunking, Expired, delete_in_chunks};
 use crate::db::{Database, on_backend};
 
 /// One email as the development mailbox keeps it.
@@ -61,16 +62,15 @@ impl DevMailbox {
         .context("could not read the development mailbox")
     }
 
-    /// Deletes mail older than a day, as the challenges it carries codes for are; returns how
-    /// many went.
+    /// Deletes mail older than a day, as the challenges it carries codes for are, in chunks;
+    /// returns how many went.
     pub async fn purge_expired(&self) -> anyhow::Result<u64> {
         let cutoff = self.clock.now_ms() - RETENTION.as_millis() as i64;
-        on_backend!(self.db.writer(), pool => sqlx::query("DELETE FROM dev_mailbox WHERE sent_at <= $1")
-            .bind(cutoff)
-            .execute(pool)
+        let expired = Expired { table: "dev_mailbox", condition: "sent_at <= $1", cutoff };
+        let report = delete_in_chunks(&self.db, expired, Chunking::default())
             .await
-            .map(|done| done.rows_affected()))
-        .context("could not purge the development mailbox")
+            .context("could not purge the development mailbox")?;
+        Ok(report.rows)
     }
 
     async fn store(&self, email: &OutgoingEmail) -> anyhow::Result<()> {

@@ -15,13 +15,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Mailer, OutgoingEmail};
 use crate::clock::Clock;
+use crate::db::purge::{Chunking, Expired, delete_in_chunks};
 use crate::db::{Conn, Database, WriteTx, on_backend};
 use crate::domain::EmailAddress;
 
 /// How many emails one round sends at most.
 const BATCH: usize = 20;
 /// How long a claim keeps other workers off a row: longer than one send may take (the SMTP
-/// mailer gives up after 10 s). Each row is claimed just before it is sent.
+/// mailer gives up after [`SEND_TIMEOUT`](super::smtp::SEND_TIMEOUT), 5 s). Each row is claimed
+/// just before it is sent.
 const CLAIM: Duration = Duration::from_secs(60);
 /// Tries before an email is left for an operator to look at: at an hour apart, days of trying.
 const MAX_ATTEMPTS: i64 = 100;
@@ -181,13 +183,11 @@ impl Outbox {
             .await)
     }
 
-    /// Deletes what was sent more than a day ago; returns how many rows went.
+    /// Deletes what was sent more than a day ago, in chunks; returns how many rows went.
     pub async fn purge_sent(&self) -> Result<u64, sqlx::Error> {
-        on_backend!(self.db.writer(), pool => sqlx::query("DELETE FROM outbox WHERE sent_at <= $1")
-            .bind(self.clock.now_ms() - millis(RETENTION))
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))
+        let cutoff = self.clock.now_ms() - millis(RETENTION);
+        let expired = Expired { table: "outbox", condition: "sent_at <= $1", cutoff };
+        Ok(delete_in_chunks(&self.db, expired, Chunking::default()).await?.rows)
     }
 
     /// Sends what is due whenever a change was committed, and every `every` for retries, until

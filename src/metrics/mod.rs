@@ -1,6 +1,6 @@
 //! What an operator's Prometheus reads at `GET /metrics` on the API's listener when
-//! `METRICS=true`: the challenge service's counters, mail, the outbox, HTTP request durations and
-//! SQLite's group commits, in the Prometheus text format.
+//! `METRICS=true`: the challenge service's counters, mail, the outbox, HTTP request durations,
+//! SQLite's group commits and the purge's chunks, in the Prometheus text format.
 //!
 //! Each `Application` has a registry of its own, so that an instance (and a test) counts only
 //! its own work. No label holds an address, an id or a key: routes are patterns, failures are
@@ -66,6 +66,11 @@ impl Metrics {
                 batch_sizes.clone(),
             );
         }
+        registry.register(
+            "purge_chunk_seconds",
+            "How long each chunk of a background purge held the database writer (on PostgreSQL, took in its transaction)",
+            db.purge_chunk_seconds().clone(),
+        );
         Self { registry: Arc::new(registry), challenges, mail, requests, outbox_depth }
     }
 

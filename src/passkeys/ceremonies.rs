@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::clock::Clock;
+use crate::db::purge::{Chunking, Expired, delete_in_chunks};
 use crate::db::{Database, on_backend};
 use crate::domain::{AccountId, random_token};
 
@@ -85,11 +86,9 @@ impl Ceremonies {
         state.map(|s| serde_json::from_str(&s).map_err(|e| sqlx::Error::Decode(Box::new(e)))).transpose()
     }
 
+    /// Deletes expired ceremonies, in chunks; returns how many went.
     pub async fn purge_expired(&self) -> Result<u64, sqlx::Error> {
-        on_backend!(self.db.writer(), pool => sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1")
-            .bind(self.clock.now_ms())
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))
+        let expired = Expired { table: "ceremonies", condition: "expires_at <= $1", cutoff: self.clock.now_ms() };
+        Ok(delete_in_chunks(&self.db, expired, Chunking::default()).await?.rows)
     }
 }

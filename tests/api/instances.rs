@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use mailbox::challenges::store::PURGE_LOCK;
+use mailbox::challenges::purge::PURGE_LOCK;
 use mailbox::db::{Database, Dialect};
 use mailbox::settings::{DEV_API_KEY, DEV_TENANCY_ID};
 use reqwest::StatusCode;

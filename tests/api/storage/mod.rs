@@ -32,6 +32,7 @@ macro_rules! storage_contract {
 
 mod ceremonies;
 mod outbox;
+mod purge;
 mod sessions;
 
 /// A fresh database of one backend and a manual clock at [`START_MS`].

@@ -1,0 +1,146 @@
+//! Deleting rows past their time in bounded chunks, each a short write of its own, so that a
+//! purge of a million rows never holds the writer (SQLite's one connection) for long: the writes
+//! queued meanwhile go between its chunks.
+
+use std::time::{Duration, Instant};
+
+use super::{Conn, Database, Dialect, on_backend};
+
+/// Rows one chunk deletes at most. Purging 1,000,000 challenges on SQLite on the 2-core
+/// development machine under load, a chunk of 250 held the writer about 1 ms (99 % under 5 ms);
+/// one of 1,000 about 4 ms with 2 % over 10 ms, the budget a create's tail can afford.
+pub const CHUNK_ROWS: u32 = 250;
+
+/// The buckets of the chunk-duration histogram, in seconds: around the 10 ms budget.
+pub const CHUNK_SECONDS: [f64; 7] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05];
+
+/// The rows of `table` that `condition` picks, with `$1` the cut-off. The condition must be one
+/// an index serves, or every chunk scans the table.
+#[derive(Clone, Copy, Debug)]
+pub struct Expired {
+    pub table: &'static str,
+    pub condition: &'static str,
+    pub cutoff: i64,
+}
+
+/// What a purge did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub rows: u64,
+    pub chunks: u32,
+    /// How long the longest chunk held the writer.
+    pub longest: Duration,
+    /// It stopped because another instance holds the purge lock, and left the rest to it.
+    pub left_to_another: bool,
+}
+
+impl PurgeReport {
+    /// This report followed by `later`.
+    pub fn then(self, later: PurgeReport) -> PurgeReport {
+        PurgeReport {
+            rows: self.rows + later.rows,
+            chunks: self.chunks + later.chunks,
+            longest: self.longest.max(later.longest),
+            left_to_another: later.left_to_another,
+        }
+    }
+}
+
+/// How a purge deletes: rows per chunk, and on PostgreSQL the advisory lock each chunk must get
+/// for one instance to purge at a time (`None`: instances may purge side by side).
+#[derive(Clone, Copy, Debug)]
+pub struct Chunking {
+    pub rows: u32,
+    pub lock: Option<i64>,
+}
+
+impl Default for Chunking {
+    fn default() -> Self {
+        Self { rows: CHUNK_ROWS, lock: None }
+    }
+}
+
+/// Deletes what `expired` picks, a chunk at a time, until a chunk comes back short (or, with a
+/// lock, another instance holds it). Each chunk's time is recorded in
+/// [`Database::purge_chunk_seconds`].
+pub async fn delete_in_chunks(db: &Database, expired: Expired, chunking: Chunking) -> sqlx::Result<PurgeReport> {
+    let mut report = PurgeReport::default();
+    loop {
+        let chunk = db.write(move |conn| Box::pin(delete_chunk(conn, expired, chunking))).await?;
+        let Some((rows, held)) = chunk else {
+            report.left_to_another = true;
+            break;
+        };
+        db.purge_chunk_seconds().observe(held.as_secs_f64());
+        report = report.then(PurgeReport { rows, chunks: 1, longest: held, left_to_another: false });
+        if rows < u64::from(chunking.rows) {
+            break;
+        }
+        // Writes that queued during this chunk go first.
+        tokio::task::yield_now().await;
+    }
+    tracing::debug!(
+        table = expired.table,
+        condition = expired.condition,
+        rows = report.rows,
+        chunks = report.chunks,
+        longest_chunk_ms = report.longest.as_secs_f64() * 1000.0,
+        left_to_another = report.left_to_another,
+        "purged in chunks"
+    );
+    Ok(report)
+}
+
+/// Each of `expired` in turn with [`delete_in_chunks`], stopping where another instance holds
+/// the lock.
+pub async fn delete_each_in_chunks(
+    db: &Database,
+    expired: &[Expired],
+    chunking: Chunking,
+) -> sqlx::Result<PurgeReport> {
+    let mut report = PurgeReport::default();
+    for &one in expired {
+        report = report.then(delete_in_chunks(db, one, chunking).await?);
+        if report.left_to_another {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// One chunk: the rows it deleted and how long that took, or `None` when another instance holds
+/// the lock. The rows are picked by the condition's index and deleted by their physical key
+/// (SQLite's rowid, PostgreSQL's ctid), which every table has.
+async fn delete_chunk(
+    mut conn: Conn<'_>,
+    Expired { table, condition, cutoff }: Expired,
+    chunking: Chunking,
+) -> sqlx::Result<Option<(u64, Duration)>> {
+    let started = Instant::now();
+    if let Some(lock) = chunking.lock
+        && let Dialect::Postgres(conn) = conn.reborrow()
+    {
+        let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)").bind(lock).fetch_one(conn).await?;
+        if !ours {
+            return Ok(None);
+        }
+    }
+    // On PostgreSQL a row updated since the pick has a new ctid and is left alone; the
+    // condition is checked again all the same, so nothing that stopped matching goes.
+    let sql = match conn {
+        Dialect::Sqlite(_) => {
+            format!("DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {condition} LIMIT $2)")
+        }
+        Dialect::Postgres(_) => format!(
+            "DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE {condition} LIMIT $2))
+                AND ({condition})"
+        ),
+    };
+    let rows = on_backend!(conn, conn => sqlx::query(&sql)
+        .bind(cutoff)
+        .bind(i64::from(chunking.rows))
+        .execute(conn)
+        .await?
+        .rows_affected());
+    Ok(Some((rows, started.elapsed())))
+}
