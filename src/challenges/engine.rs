@@ -11,7 +11,7 @@ use super::hashing::Hasher;
 use super::model::{Challenge, ChallengeId, Code, CreatedChallenge, NewChallenge, Secret};
 use super::policy::Policy;
 use super::purge::PurgeBefore;
-use super::store::{ChallengeRow, ChallengeStore, Limits, Window};
+use super::store::{ChallengeRow, ChallengeStore, Limits, ProvenHashes, Window};
 use super::tenancy::{AuthorizedTenancy, Tenancies};
 use super::{generate, message};
 use crate::clock::Clock;
@@ -152,8 +152,15 @@ impl ChallengeService {
     ) -> Result<Challenge, ChallengeError> {
         let verified = self.check_and_consume(tenancy, id, secret, code).await;
         match &verified {
-            Ok(_) => self.metrics.verified(),
-            Err(err) => self.metrics.verify_failed(err.tag().map(|tag| tag.as_str())),
+            Ok(_) => {
+                self.metrics.verified();
+                tracing::debug!("challenge verified");
+            }
+            Err(err) => {
+                let tag = err.tag().map(|tag| tag.as_str());
+                self.metrics.verify_failed(tag);
+                tracing::debug!(error = tag.unwrap_or("storage failed"), "challenge not verified");
+            }
         }
         verified
     }
@@ -168,11 +175,17 @@ impl ChallengeService {
     ) -> Result<Challenge, ChallengeError> {
         let now = self.clock.now_ms();
         let max_attempts = self.policy.max_attempts;
+        let hashes = ProvenHashes { secret: self.hasher.secret(id, secret), code: self.hasher.code(id, code) };
+        // The common case, the right secret and code for a pending challenge, in one write.
+        // Anything else wrote nothing, and the checks below say why (and count a wrong code).
+        if let Some(challenge) = self.store.consume_matching(tenancy, id, hashes.clone(), now, max_attempts).await? {
+            return Ok(challenge);
+        }
         let Some(stored) = self.store.find(tenancy, id).await? else {
             return Err(ChallengeError::InvalidChallenge);
         };
         // A wrong secret reveals nothing about the challenge and costs no attempt.
-        if stored.consumed || !constant_time_eq(&stored.secret_hash, &self.hasher.secret(id, secret)) {
+        if stored.consumed || !constant_time_eq(&stored.secret_hash, &hashes.secret) {
             return Err(ChallengeError::InvalidChallenge);
         }
         if now >= stored.challenge.expires_at {
@@ -181,13 +194,11 @@ impl ChallengeService {
         if stored.attempts >= max_attempts {
             return Err(ChallengeError::ChallengeAttemptsExceeded);
         }
-        // The read above may be stale by the time we write; the conditional updates below
-        // decide, and a loser is told why by a fresh read.
-        if constant_time_eq(&stored.code_hash, &self.hasher.code(id, code)) {
-            if self.store.consume(tenancy, id, now, max_attempts).await? {
-                return Ok(stored.challenge);
-            }
-        } else {
+        // The read above may be stale by the time we write; the conditional update decides. A
+        // right code got here only by losing a race to the write above (the challenge stopped
+        // being pending in between), and so does a wrong code that was not counted: a fresh
+        // read says why.
+        if !constant_time_eq(&stored.code_hash, &hashes.code) {
             match self.store.count_failed_attempt(tenancy, &stored.challenge, now, max_attempts).await? {
                 Some(used) if used >= max_attempts => return Err(ChallengeError::ChallengeAttemptsExceeded),
                 Some(_) => return Err(ChallengeError::InvalidChallengeCode),

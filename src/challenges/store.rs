@@ -29,6 +29,13 @@ pub struct ChallengeRow {
     pub code_hash: Vec<u8>,
 }
 
+/// The hashes of the secret and code a verify was sent, to compare with a challenge's.
+#[derive(Clone)]
+pub struct ProvenHashes {
+    pub secret: Vec<u8>,
+    pub code: Vec<u8>,
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: String,
@@ -74,9 +81,14 @@ impl Row {
     }
 }
 
-const SELECT_ROW: &str = "SELECT id, purpose, email, user_id, metadata, secret_hash, code_hash, attempts,
-        created_at, expires_at, consumed_at
-     FROM challenges WHERE id = $1 AND tenancy_id = $2";
+/// The columns a [`Row`] is read from.
+macro_rules! row_columns {
+    () => {
+        "id, purpose, email, user_id, metadata, secret_hash, code_hash, attempts, created_at, expires_at, consumed_at"
+    };
+}
+
+const SELECT_ROW: &str = concat!("SELECT ", row_columns!(), " FROM challenges WHERE id = $1 AND tenancy_id = $2");
 
 /// A sliding-window limit: at most `limit` events after `since` (epoch ms).
 #[derive(Clone, Copy)]
@@ -207,26 +219,33 @@ async fn insert_within(
     .map(|done| done.rows_affected() == 1))
 }
 
-/// Marks the challenge used if it still can be: pending, unexpired, attempts left.
-/// True for exactly one caller, however many race.
-async fn consume(
+/// See [`ChallengeStore::consume_matching`]. The hashes are compared by the database, not in
+/// constant time, which is safe because they are keyed HMACs: how much of a guess's hash
+/// matches says nothing about any other guess's, so timing cannot steer a search.
+async fn consume_matching(
     conn: Conn<'_>,
     tenancy: &AuthorizedTenancy,
     id: &ChallengeId,
+    hashes: &ProvenHashes,
     now: i64,
     max_attempts: u32,
-) -> Result<bool, sqlx::Error> {
-    on_backend!(conn, conn => sqlx::query(
+) -> Result<Option<Challenge>, sqlx::Error> {
+    let row: Option<Row> = on_backend!(conn, conn => sqlx::query_as(concat!(
         "UPDATE challenges SET consumed_at = $1
-         WHERE id = $2 AND tenancy_id = $3 AND consumed_at IS NULL AND expires_at > $1 AND attempts < $4",
-    )
+         WHERE id = $2 AND tenancy_id = $3 AND consumed_at IS NULL AND expires_at > $1 AND attempts < $4
+           AND secret_hash = $5 AND code_hash = $6
+         RETURNING ",
+        row_columns!()
+    ))
     .bind(now)
     .bind(id.as_str())
     .bind(tenancy.id())
     .bind(i64::from(max_attempts))
-    .execute(conn)
-    .await
-    .map(|done| done.rows_affected() == 1))
+    .bind(&hashes.secret)
+    .bind(&hashes.code)
+    .fetch_optional(conn)
+    .await)?;
+    row.map(|row| row.into_stored().map(|stored| stored.challenge)).transpose()
 }
 
 /// Counts a wrong code if the challenge still has attempts left, and records the failure for
@@ -366,18 +385,23 @@ impl ChallengeStore {
         self.db.write_statement(move |conn| Box::pin(async move { invalidate_older(conn, &owner, &newer).await })).await
     }
 
-    /// Marks the challenge used if it still can be: pending, unexpired, attempts left.
-    /// True for exactly one caller, however many race.
-    pub async fn consume(
+    /// Marks the challenge used if `hashes` are its own and it still can be used (pending,
+    /// unexpired, attempts left), in one statement: a right verify's whole write, with no read
+    /// before it. The challenge, or `None` when anything of that fails, and then nothing was
+    /// written. True for exactly one caller, however many race.
+    pub async fn consume_matching(
         &self,
         tenancy: &AuthorizedTenancy,
         id: &ChallengeId,
+        hashes: ProvenHashes,
         now: i64,
         max_attempts: u32,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<Option<Challenge>, sqlx::Error> {
         let (owner, id) = (tenancy.clone(), id.clone());
         self.db
-            .write_statement(move |conn| Box::pin(async move { consume(conn, &owner, &id, now, max_attempts).await }))
+            .write_statement(move |conn| {
+                Box::pin(async move { consume_matching(conn, &owner, &id, &hashes, now, max_attempts).await })
+            })
             .await
     }
 
