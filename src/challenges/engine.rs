@@ -177,7 +177,8 @@ impl ChallengeService {
         let max_attempts = self.policy.max_attempts;
         let hashes = ProvenHashes { secret: self.hasher.secret(id, secret), code: self.hasher.code(id, code) };
         // The common case, the right secret and code for a pending challenge, in one write.
-        // Anything else wrote nothing, and the checks below say why (and count a wrong code).
+        // Anything else wrote nothing, and the checks below say why (and count a wrong code): a
+        // wrong secret or code pays one update that matched nothing, a right one saves a read.
         if let Some(challenge) = self.store.consume_matching(tenancy, id, hashes.clone(), now, max_attempts).await? {
             return Ok(challenge);
         }
