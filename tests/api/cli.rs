@@ -9,18 +9,21 @@ use crate::support::{Adapter, TEST_HASH_KEY, TestService, request};
 
 /// Runs the binary with only the settings given, in an empty folder (so no `.env` is read),
 /// while the app's address is taken, as it is when the app runs: the commands must not need it.
-fn run(args: &[&str], database_url: &str, folder: &std::path::Path) -> (bool, String, String) {
+///
+/// It waits off the test's runtime, which also runs the service: blocking that one thread would
+/// freeze the service mid-transaction, and the command would wait out SQLite's busy timeout.
+async fn run(args: &[&str], database_url: &str, folder: &std::path::Path) -> (bool, String, String) {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    let output = Command::new(env!("CARGO_BIN_EXE_mailbox-challenges"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mailbox-challenges"));
+    command
         .args(args)
         .env_clear()
         .env("APP_ADDR", busy.local_addr().unwrap().to_string())
         .env("CHALLENGE_API_ADDR", busy.local_addr().unwrap().to_string())
         .env("DATABASE_URL", database_url)
         .env("CHALLENGE_HASH_KEY", TEST_HASH_KEY)
-        .current_dir(folder)
-        .output()
-        .expect("the binary runs");
+        .current_dir(folder);
+    let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().expect("the binary runs");
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     (output.status.success(), text(&output.stdout), text(&output.stderr))
 }
@@ -39,13 +42,13 @@ async fn tenancy_create_prints_a_key_that_works_and_rotate_replaces_it() {
     let database_url = format!("sqlite://{}", folder.path().join("shared.db").display());
     let t = TestService::start(&[("DATABASE_URL", &database_url)]).await;
 
-    let (ok, stdout, stderr) = run(&["tenancy", "create"], &database_url, folder.path());
+    let (ok, stdout, stderr) = run(&["tenancy", "create"], &database_url, folder.path()).await;
     assert!(ok, "{stderr}");
     let (tenancy, key) = (printed(&stdout, "PASSLOCK_TENANCY_ID"), printed(&stdout, "PASSLOCK_API_KEY"));
     let client = t.client_for(Adapter::Http, &tenancy, &key);
     assert!(client.create(&request("jane@example.com", "login")).await.is_ok());
 
-    let (ok, stdout, stderr) = run(&["tenancy", "rotate-key", &tenancy], &database_url, folder.path());
+    let (ok, stdout, stderr) = run(&["tenancy", "rotate-key", &tenancy], &database_url, folder.path()).await;
     assert!(ok, "{stderr}");
     let new_key = printed(&stdout, "PASSLOCK_API_KEY");
     assert_ne!(new_key, key);
@@ -65,7 +68,7 @@ async fn rotating_an_unknown_tenancy_fails_with_a_message() {
     let folder = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}", folder.path().join("cli.db").display());
 
-    let (ok, _, stderr) = run(&["tenancy", "rotate-key", "tn_nope"], &database_url, folder.path());
+    let (ok, _, stderr) = run(&["tenancy", "rotate-key", "tn_nope"], &database_url, folder.path()).await;
 
     assert!(!ok);
     assert!(stderr.contains("no tenancy \"tn_nope\" in the database of DATABASE_URL"), "{stderr}");
