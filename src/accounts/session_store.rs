@@ -194,42 +194,54 @@ impl DbSessionStore {
     }
 
     /// Inserts the state under a fresh key: a session begins, and is seen, now.
-    async fn insert(&self, row: &Row, ttl: &Duration) -> anyhow::Result<SessionKey> {
+    async fn insert(&self, row: Row, ttl: &Duration) -> anyhow::Result<SessionKey> {
         let key = new_session_key();
-        let now = self.clock.now_ms();
+        let (hash, expires_at, now) = (key_hash(&key), self.expires_at(ttl), self.clock.now_ms());
         // A collision of 384-bit random keys will not happen; if it ever did, the primary key
         // makes the insert fail rather than hand out someone else's session.
-        on_backend!(self.db.writer(), pool => sqlx::query(
-            "INSERT INTO sessions (key_hash, user_id, public_id, device, recovering, state, expires_at, created_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-        )
-        .bind(key_hash(&key))
-        .bind(row.user_id.as_deref())
-        .bind(row.public_id())
-        .bind(row.device())
-        .bind(row.recovering)
-        .bind(&row.state)
-        .bind(self.expires_at(ttl))
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(drop))
-        // Context names the failure without the key, which must never reach a log.
-        .context("could not insert the session")?;
+        self.db
+            .write_statement(move |conn| {
+                Box::pin(async move {
+                    on_backend!(conn, conn => sqlx::query(
+                        "INSERT INTO sessions (key_hash, user_id, public_id, device, recovering, state, expires_at, \
+                         created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                    )
+                    .bind(hash)
+                    .bind(row.user_id.as_deref())
+                    .bind(row.public_id())
+                    .bind(row.device())
+                    .bind(row.recovering)
+                    .bind(&row.state)
+                    .bind(expires_at)
+                    .bind(now)
+                    .execute(conn)
+                    .await
+                    .map(drop))
+                })
+            })
+            .await
+            // Context names the failure without the key, which must never reach a log.
+            .context("could not insert the session")?;
         Ok(key)
     }
 
     /// Records that a request used the session at `now`. "Last seen" is only for people to
     /// read, so a failure is logged and the request goes on.
     async fn mark_seen(&self, session_key: &SessionKey, now: i64) {
-        let marked = on_backend!(self.db.writer(), pool => sqlx::query(
-            "UPDATE sessions SET last_seen_at = $1 WHERE key_hash = $2",
-        )
-        .bind(now)
-        .bind(key_hash(session_key))
-        .execute(pool)
-        .await
-        .map(drop));
+        let hash = key_hash(session_key);
+        let marked = self
+            .db
+            .write_statement(move |conn| {
+                Box::pin(async move {
+                    on_backend!(conn, conn => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE key_hash = $2")
+                        .bind(now)
+                        .bind(hash)
+                        .execute(conn)
+                        .await
+                        .map(drop))
+                })
+            })
+            .await;
         if let Err(err) = marked {
             tracing::warn!(error = %err, "could not record when a session was last seen");
         }
@@ -260,7 +272,7 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, session_state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
         let row = Row::new(&session_state).map_err(SaveError::Serialization)?;
-        self.insert(&row, ttl).await.map_err(SaveError::Other)
+        self.insert(row, ttl).await.map_err(SaveError::Other)
     }
 
     async fn update(
@@ -270,23 +282,31 @@ impl SessionStore for DbSessionStore {
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
         let row = Row::new(&session_state).map_err(UpdateError::Serialization)?;
-        let updated = on_backend!(self.db.writer(), pool => sqlx::query(
-            "UPDATE sessions SET user_id = $1, public_id = $2, device = $3, recovering = $4, state = $5, \
-             expires_at = $6, last_seen_at = $7 WHERE key_hash = $8 AND expires_at > $7",
-        )
-        .bind(row.user_id.as_deref())
-        .bind(row.public_id())
-        .bind(row.device())
-        .bind(row.recovering)
-        .bind(&row.state)
-        .bind(self.expires_at(ttl))
-        .bind(self.clock.now_ms())
-        .bind(key_hash(&session_key))
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))
-        .context("could not update the session")
-        .map_err(UpdateError::Other)?;
+        let (hash, expires_at, now) = (key_hash(&session_key), self.expires_at(ttl), self.clock.now_ms());
+        let updated = self
+            .db
+            .write_statement(move |conn| {
+                Box::pin(async move {
+                    on_backend!(conn, conn => sqlx::query(
+                        "UPDATE sessions SET user_id = $1, public_id = $2, device = $3, recovering = $4, state = $5, \
+                         expires_at = $6, last_seen_at = $7 WHERE key_hash = $8 AND expires_at > $7",
+                    )
+                    .bind(row.user_id.as_deref())
+                    .bind(row.public_id())
+                    .bind(row.device())
+                    .bind(row.recovering)
+                    .bind(&row.state)
+                    .bind(expires_at)
+                    .bind(now)
+                    .bind(hash)
+                    .execute(conn)
+                    .await
+                    .map(|done| done.rows_affected()))
+                })
+            })
+            .await
+            .context("could not update the session")
+            .map_err(UpdateError::Other)?;
         if updated == 1 {
             return Ok(session_key);
         }
@@ -295,34 +315,46 @@ impl SessionStore for DbSessionStore {
         // cookie kept busy with requests would otherwise outlive "sign out everywhere". The
         // client gets a fresh, empty session under a new key (never the old key, which an
         // attacker could have planted).
-        self.insert(&Row::new(&SessionState::new()).map_err(UpdateError::Serialization)?, ttl)
+        self.insert(Row::new(&SessionState::new()).map_err(UpdateError::Serialization)?, ttl)
             .await
             .map_err(UpdateError::Other)
     }
 
     async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
+        let (hash, expires_at, now) = (key_hash(session_key), self.expires_at(ttl), self.clock.now_ms());
         // Only unexpired sessions: extending an expired one would bring it back to life.
-        on_backend!(self.db.writer(), pool => sqlx::query(
-            "UPDATE sessions SET expires_at = $1 WHERE key_hash = $2 AND expires_at > $3",
-        )
-        .bind(self.expires_at(ttl))
-        .bind(key_hash(session_key))
-        .bind(self.clock.now_ms())
-        .execute(pool)
-        .await
-        .map(drop))
-        .context("could not extend the session")?;
-        Ok(())
+        self.db
+            .write_statement(move |conn| {
+                Box::pin(async move {
+                    on_backend!(conn, conn => sqlx::query(
+                        "UPDATE sessions SET expires_at = $1 WHERE key_hash = $2 AND expires_at > $3",
+                    )
+                    .bind(expires_at)
+                    .bind(hash)
+                    .bind(now)
+                    .execute(conn)
+                    .await
+                    .map(drop))
+                })
+            })
+            .await
+            .context("could not extend the session")
     }
 
     async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
-        on_backend!(self.db.writer(), pool => sqlx::query("DELETE FROM sessions WHERE key_hash = $1")
-            .bind(key_hash(session_key))
-            .execute(pool)
+        let hash = key_hash(session_key);
+        self.db
+            .write_statement(move |conn| {
+                Box::pin(async move {
+                    on_backend!(conn, conn => sqlx::query("DELETE FROM sessions WHERE key_hash = $1")
+                        .bind(hash)
+                        .execute(conn)
+                        .await
+                        .map(drop))
+                })
+            })
             .await
-            .map(drop))
-        .context("could not delete the session")?;
-        Ok(())
+            .context("could not delete the session")
     }
 }
 

@@ -74,18 +74,25 @@ impl DevMailbox {
     }
 
     async fn store(&self, email: &OutgoingEmail) -> anyhow::Result<()> {
-        on_backend!(self.db.writer(), pool => sqlx::query(
-            "INSERT INTO dev_mailbox (recipient, subject, html, text, sent_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(email.to.as_str())
-        .bind(&email.subject)
-        .bind(&email.html)
-        .bind(&email.text)
-        .bind(self.clock.now_ms())
-        .execute(pool)
-        .await
-        .map(drop))
-        .context("could not store the email in the development mailbox")
+        let (email, now) = (email.clone(), self.clock.now_ms());
+        self.db
+            .write_statement(move |conn| {
+                Box::pin(async move {
+                    on_backend!(conn, conn => sqlx::query(
+                        "INSERT INTO dev_mailbox (recipient, subject, html, text, sent_at) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(email.to.as_str())
+                    .bind(&email.subject)
+                    .bind(&email.html)
+                    .bind(&email.text)
+                    .bind(now)
+                    .execute(conn)
+                    .await
+                    .map(drop))
+                })
+            })
+            .await
+            .context("could not store the email in the development mailbox")
     }
 }
 
