@@ -202,3 +202,16 @@ fn a_code_is_found_as_a_number_but_not_inside_a_fraction() {
     assert!(!has_number("at 12:00:01.123456Z", "123456"));
     assert!(!has_number("id 91234567", "123456"));
 }
+
+#[tokio::test]
+async fn a_request_line_names_its_route_and_not_its_query_which_may_hold_an_address() {
+    let server = RunningBinary::start(&[]);
+    let address = "query.person@example.com";
+
+    let answer = plain_client().get(format!("{}/dev/mailbox?to={address}", server.app)).send().await.unwrap();
+    let log = server.stop().await;
+
+    assert_eq!(answer.status(), reqwest::StatusCode::OK);
+    assert!(log.contains("http.route=/dev/mailbox"), "no line for the request:\n{log}");
+    assert!(!log.contains(address), "the address in the query is in the log:\n{log}");
+}
