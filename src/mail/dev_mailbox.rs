@@ -4,12 +4,13 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use futures_util::TryStreamExt;
 
 use super::{Mailer, OutgoingEmail};
 use crate::clock::Clock;
 use crate::db::purge::{Chunking, Expired, delete_in_chunks};
 use crate::db::{Database, on_backend};
+#[cfg(doc)]
+use crate::domain::EmailAddress;
 
 /// One email as the development mailbox keeps it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -47,19 +48,13 @@ impl DevMailbox {
             .context("could not read the development mailbox")
     }
 
-    /// The newest email to `recipient`, whatever the case of either address.
+    /// The newest email to `recipient`, whatever the case of either address's ASCII letters
+    /// (the app's own rule for comparing addresses, [`EmailAddress::normalized`]).
     pub async fn latest_to(&self, recipient: &str) -> anyhow::Result<Option<StoredEmail>> {
-        // The databases fold case differently (SQLite's lower() folds ASCII only), while
-        // addresses are compared with Rust's full Unicode lowering elsewhere, so the match is
-        // made here, newest first, stopping at the first hit.
-        let wanted = recipient.trim().to_lowercase();
-        let sql = format!("SELECT {COLUMNS} FROM dev_mailbox ORDER BY id DESC");
-        on_backend!(self.db.reader(), pool => sqlx::query_as::<_, StoredEmail>(&sql)
-            .fetch(pool)
-            .try_filter(|email| std::future::ready(email.recipient.to_lowercase() == wanted))
-            .try_next()
-            .await)
-        .context("could not read the development mailbox")
+        let sql = format!("SELECT {COLUMNS} FROM dev_mailbox WHERE recipient_normalized = $1 ORDER BY id DESC LIMIT 1");
+        let wanted = recipient.trim().to_ascii_lowercase();
+        on_backend!(self.db.reader(), pool => sqlx::query_as(&sql).bind(wanted).fetch_optional(pool).await)
+            .context("could not read the development mailbox")
     }
 
     /// Deletes mail older than a day, as the challenges it carries codes for are, in chunks;
@@ -79,9 +74,11 @@ impl DevMailbox {
             .write_statement(move |conn| {
                 Box::pin(async move {
                     on_backend!(conn, conn => sqlx::query(
-                        "INSERT INTO dev_mailbox (recipient, subject, html, text, sent_at) VALUES ($1, $2, $3, $4, $5)",
+                        "INSERT INTO dev_mailbox (recipient, recipient_normalized, subject, html, text, sent_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
                     )
                     .bind(email.to.as_str())
+                    .bind(email.to.normalized())
                     .bind(&email.subject)
                     .bind(&email.html)
                     .bind(&email.text)
