@@ -75,7 +75,7 @@ pub async fn time_requests(
     };
     let started = Instant::now();
     let method = known_method(req.method());
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let route = super::matched_route(&req).as_deref().unwrap_or("unmatched").to_owned();
     let answered = next.call(req).await;
     let status = match &answered {
         Ok(response) => response.status(),

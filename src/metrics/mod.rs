@@ -9,6 +9,7 @@
 mod challenges;
 mod http;
 mod mail;
+mod route;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,7 @@ pub use self::challenges::ChallengeMetrics;
 use self::http::RequestDurations;
 pub use self::http::{RequestTimer, time_requests};
 pub use self::mail::{CountedMailer, MailMetrics};
+pub use self::route::matched_route;
 use crate::db::Database;
 use crate::mail::Outbox;
 

@@ -14,13 +14,15 @@ use tracing::Span;
 use tracing::field::Empty;
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 
+use crate::metrics::matched_route;
+
 /// A lean root span for tracing-actix-web, and a line at its end.
 pub struct RequestLog;
 
 impl RootSpanBuilder for RequestLog {
     fn on_request_start(request: &ServiceRequest) -> Span {
         let request_id = request.extensions().get::<RequestId>().copied();
-        let route = request.match_pattern();
+        let route = matched_route(request);
         tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),
