@@ -43,6 +43,13 @@ pub const RECOVERY_KEY: &str = "recovery";
 /// and `sessions.device`.
 pub const TAG_KEY: &str = "tag";
 
+/// The session-state entry that asks for a new key as the state is stored: on signing in,
+/// beginning a recovery or signing out, so that a key planted or learnt before is worth nothing.
+/// The store acts on it and never keeps it. It takes the place of actix-session's `renew`, which
+/// deletes the row and inserts another, two writes one after the other, with a moment between
+/// them when the person has no session at all: here one statement moves the row to the new key.
+pub const NEW_KEY_KEY: &str = "new_key";
+
 /// How often, at most, a session's "last seen" is written when nothing else of it changes. The
 /// middleware writes a session only when its state changes (`BrowserSession`'s default), and a
 /// write on every request just to say so would queue every page view behind the one SQLite
@@ -270,7 +277,9 @@ impl SessionStore for DbSessionStore {
             .map_err(LoadError::Deserialization)
     }
 
-    async fn save(&self, session_state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
+    async fn save(&self, mut session_state: SessionState, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        // A session stored for the first time gets a new key anyway.
+        session_state.remove(NEW_KEY_KEY);
         let row = Row::new(&session_state).map_err(SaveError::Serialization)?;
         self.insert(row, ttl).await.map_err(SaveError::Other)
     }
@@ -278,18 +287,23 @@ impl SessionStore for DbSessionStore {
     async fn update(
         &self,
         session_key: SessionKey,
-        session_state: SessionState,
+        mut session_state: SessionState,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
+        let new_key = session_state.remove(NEW_KEY_KEY).map(|_| new_session_key());
         let row = Row::new(&session_state).map_err(UpdateError::Serialization)?;
         let (hash, expires_at, now) = (key_hash(&session_key), self.expires_at(ttl), self.clock.now_ms());
+        // Under a new key the row is a new session: it begins now, as an inserted one would.
+        let new_hash = new_key.as_ref().map_or_else(|| hash.clone(), key_hash);
         let updated = self
             .db
             .write_statement(move |conn| {
                 Box::pin(async move {
                     on_backend!(conn, conn => sqlx::query(
-                        "UPDATE sessions SET user_id = $1, public_id = $2, device = $3, recovering = $4, state = $5, \
-                         expires_at = $6, last_seen_at = $7 WHERE key_hash = $8 AND expires_at > $7",
+                        "UPDATE sessions SET key_hash = $9, user_id = $1, public_id = $2, device = $3, recovering = $4, \
+                         state = $5, expires_at = $6, last_seen_at = $7, \
+                         created_at = CASE WHEN $9 = $8 THEN created_at ELSE $7 END \
+                         WHERE key_hash = $8 AND expires_at > $7",
                     )
                     .bind(row.user_id.as_deref())
                     .bind(row.public_id())
@@ -299,6 +313,7 @@ impl SessionStore for DbSessionStore {
                     .bind(expires_at)
                     .bind(now)
                     .bind(hash)
+                    .bind(new_hash)
                     .execute(conn)
                     .await
                     .map(|done| done.rows_affected()))
@@ -308,16 +323,17 @@ impl SessionStore for DbSessionStore {
             .context("could not update the session")
             .map_err(UpdateError::Other)?;
         if updated == 1 {
-            return Ok(session_key);
+            return Ok(new_key.unwrap_or(session_key));
         }
-        // The session expired or was ended (signed out, everywhere included) since this request
-        // loaded it. Whatever the request did, it must not bring the session back: a stolen
-        // cookie kept busy with requests would otherwise outlive "sign out everywhere". The
-        // client gets a fresh, empty session under a new key (never the old key, which an
+        // Under a new key a session begins, whether or not the old one still exists (deleting
+        // an account or recovering it ends it first): the state goes in as a new row.
+        // Otherwise the session expired or was ended (signed out, everywhere included) since
+        // this request loaded it. Whatever the request did, it must not bring the session back:
+        // a stolen cookie kept busy with requests would otherwise outlive "sign out everywhere".
+        // The client gets a fresh, empty session under a new key (never the old key, which an
         // attacker could have planted).
-        self.insert(Row::new(&SessionState::new()).map_err(UpdateError::Serialization)?, ttl)
-            .await
-            .map_err(UpdateError::Other)
+        let state = if new_key.is_some() { session_state } else { SessionState::new() };
+        self.insert(Row::new(&state).map_err(UpdateError::Serialization)?, ttl).await.map_err(UpdateError::Other)
     }
 
     async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {

@@ -14,7 +14,9 @@ use super::csrf::Renewal;
 use super::reauth::ChangeToConfirm;
 use crate::accounts::flows::Pending;
 use crate::accounts::recovery::RecoveryGrant;
-use crate::accounts::session_store::{RECOVERY_KEY as RECOVERY, SessionId, SessionTag, TAG_KEY, USER_ID_KEY};
+use crate::accounts::session_store::{
+    NEW_KEY_KEY, RECOVERY_KEY as RECOVERY, SessionId, SessionTag, TAG_KEY, USER_ID_KEY,
+};
 use crate::client::dev_notes::SessionNotes;
 use crate::domain::{AccountId, Device, EmailAddress};
 use crate::passkeys::ceremonies::Kind;
@@ -82,10 +84,15 @@ impl AppSession {
         self.read(SIGNED_IN_AT)
     }
 
+    /// Stores this session under a new key as the response goes out (see [`NEW_KEY_KEY`]).
+    fn new_key(&self) -> anyhow::Result<()> {
+        self.write(NEW_KEY_KEY, true)
+    }
+
     /// Signs in under a new session key and a new CSRF token, so that a key or token planted
     /// (or learnt) before sign-in is worth nothing; tagged afresh for the account's list.
     pub fn sign_in(&self, user: AccountId, now_ms: i64) -> anyhow::Result<()> {
-        self.session.renew();
+        self.new_key()?;
         self.csrf.renew();
         self.clear_pending();
         self.write(USER_ID_KEY, user)?;
@@ -96,7 +103,7 @@ impl AppSession {
     /// Opens a recovery session under a new key and CSRF token. It is not a signed-in session,
     /// but the account's list shows it, tagged, as recovering.
     pub fn start_recovery(&self, grant: RecoveryGrant) -> anyhow::Result<()> {
-        self.session.renew();
+        self.new_key()?;
         self.csrf.renew();
         self.session.remove(USER_ID_KEY);
         self.clear_pending();
@@ -155,7 +162,7 @@ impl AppSession {
     /// drop the notice as well.)
     pub fn sign_out_with_notice(&self, notice: &str) -> anyhow::Result<()> {
         self.session.clear();
-        self.session.renew();
+        self.new_key()?;
         self.csrf.renew();
         self.set_notice(notice)
     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
-use mailbox::accounts::session_store::{DbSessionStore, RECOVERY_KEY, SessionTag, TAG_KEY, USER_ID_KEY};
+use mailbox::accounts::session_store::{DbSessionStore, NEW_KEY_KEY, RECOVERY_KEY, SessionTag, TAG_KEY, USER_ID_KEY};
 use mailbox::db::{Database, on_backend};
 use mailbox::domain::{AccountId, Device};
 use sha2::{Digest, Sha256};
@@ -28,6 +28,9 @@ storage_contract!(
     expired_session_loads_as_none,
     update_keeps_the_key_and_replaces_state_and_user,
     update_extends_expiry,
+    update_asking_for_a_new_key_moves_the_session_to_it_in_one_step,
+    a_new_key_for_a_session_that_has_ended_begins_a_new_one,
+    save_asking_for_a_new_key_stores_no_trace_of_the_request,
     update_of_unknown_key_starts_an_empty_session_under_a_new_key,
     a_request_in_flight_cannot_bring_back_a_session_signed_out_everywhere,
     update_of_expired_key_saves_under_a_new_key,
@@ -176,6 +179,54 @@ async fn update_keeps_the_key_and_replaces_state_and_user(backend: Backend) {
     // Signing out (removing the entry) clears the column too.
     s.store.update(same_key(&key), state(&[]), &TTL).await.unwrap();
     assert_eq!(stored_user_id(&s.f.db, &key).await, None);
+}
+
+/// Signing in: the row moves to a new key, with the new state, as a session that begins now;
+/// the old key (which may have been planted) loads nothing, and the request is not stored.
+async fn update_asking_for_a_new_key_moves_the_session_to_it_in_one_step(backend: Backend) {
+    let s = sessions(backend).await;
+    let planted = s.store.save(state(&[("typed_email", "a@example.com")]), &TTL).await.unwrap();
+    s.f.clock.advance(MINUTE);
+    let mut signed_in = user_state(s.user_a);
+    signed_in.insert(NEW_KEY_KEY.to_owned(), "true".to_owned());
+
+    let key = s.store.update(same_key(&planted), signed_in, &TTL).await.unwrap();
+
+    assert_ne!(key, planted);
+    assert_eq!(key.as_ref().len(), 64);
+    assert_eq!(s.store.load(&planted).await.unwrap(), None);
+    assert_eq!(s.store.load(&key).await.unwrap(), Some(user_state(s.user_a)));
+    assert_eq!(stored_user_id(&s.f.db, &key).await, Some(s.user_a.to_string()));
+    assert_eq!(count(&s.f.db).await, 1);
+    let created_at: i64 = on_backend!(s.f.db.reader(), pool =>
+        sqlx::query_scalar("SELECT created_at FROM sessions").fetch_one(pool).await)
+    .unwrap();
+    assert_eq!(created_at, START_MS + 60_000);
+}
+
+/// A session that ended before its new key was stored (deleting the account ends it, and so
+/// does recovery) begins anew under that key with the state the request left: as it would
+/// for a client that had no session.
+async fn a_new_key_for_a_session_that_has_ended_begins_a_new_one(backend: Backend) {
+    let s = sessions(backend).await;
+    let old = s.store.save(user_state(s.user_a), &TTL).await.unwrap();
+    end_all(&s.f.db, s.user_a).await;
+    let mut signed_out = state(&[("notice", "Your account was deleted.")]);
+    signed_out.insert(NEW_KEY_KEY.to_owned(), "true".to_owned());
+
+    let key = s.store.update(same_key(&old), signed_out, &TTL).await.unwrap();
+
+    assert_ne!(key, old);
+    assert_eq!(s.store.load(&key).await.unwrap(), Some(state(&[("notice", "Your account was deleted.")])));
+    assert_eq!(s.store.load(&old).await.unwrap(), None);
+}
+
+async fn save_asking_for_a_new_key_stores_no_trace_of_the_request(backend: Backend) {
+    let s = sessions(backend).await;
+    let mut signed_in = user_state(s.user_a);
+    signed_in.insert(NEW_KEY_KEY.to_owned(), "true".to_owned());
+    let key = s.store.save(signed_in, &TTL).await.unwrap();
+    assert_eq!(s.store.load(&key).await.unwrap(), Some(user_state(s.user_a)));
 }
 
 async fn update_extends_expiry(backend: Backend) {
