@@ -9,7 +9,6 @@ use super::{Mailer, OutgoingEmail};
 use crate::clock::Clock;
 use crate::db::purge::{Chunking, Expired, delete_in_chunks};
 use crate::db::{Database, on_backend};
-#[cfg(doc)]
 use crate::domain::EmailAddress;
 
 /// One email as the development mailbox keeps it.
@@ -51,9 +50,10 @@ impl DevMailbox {
     /// The newest email to `recipient`, whatever the case of either address's ASCII letters
     /// (the app's own rule for comparing addresses, [`EmailAddress::normalized`]).
     pub async fn latest_to(&self, recipient: &str) -> anyhow::Result<Option<StoredEmail>> {
+        // Every stored recipient is a valid address, so anything else matches none.
+        let Ok(wanted) = EmailAddress::parse(recipient) else { return Ok(None) };
         let sql = format!("SELECT {COLUMNS} FROM dev_mailbox WHERE recipient_normalized = $1 ORDER BY id DESC LIMIT 1");
-        let wanted = recipient.trim().to_ascii_lowercase();
-        on_backend!(self.db.reader(), pool => sqlx::query_as(&sql).bind(wanted).fetch_optional(pool).await)
+        on_backend!(self.db.reader(), pool => sqlx::query_as(&sql).bind(wanted.normalized()).fetch_optional(pool).await)
             .context("could not read the development mailbox")
     }
 
@@ -106,7 +106,6 @@ impl Mailer for DevMailbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::EmailAddress;
 
     async fn mailbox() -> (tempfile::TempDir, DevMailbox) {
         let dir = tempfile::tempdir().unwrap();
