@@ -221,7 +221,7 @@ mod tests {
 
         let exchange = note.exchange.expect("an exchange");
         assert_eq!(exchange.status, Some(429));
-        let body: serde_json::Value = serde_json::from_str(exchange.response.expect("a body").as_str()).unwrap();
+        let body: serde_json::Value = serde_json::from_str(&exchange.response.expect("a body").pretty()).unwrap();
         assert_eq!(body["_tag"], "@error/ChallengeRateLimited");
         assert_eq!(body["retryAfterSeconds"], 42);
         assert!(note.explanation.contains("too many codes"), "{}", note.explanation);

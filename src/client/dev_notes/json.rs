@@ -1,5 +1,5 @@
-//! JSON bodies as the developer notes show them: pretty-printed, with whatever carries a
-//! challenge's secret or code masked.
+//! JSON bodies as the developer notes show them, with whatever carries a challenge's secret or
+//! code masked.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -8,10 +8,12 @@ use serde_json::Value;
 pub const MASK: &str = "•••";
 
 /// A JSON body that carries no secret and no code. Made only by [`ShownJson::of`] and
-/// [`ShownJson::from_value`], which mask them, so a note cannot hold one.
+/// [`ShownJson::from_value`], which mask them, so a note cannot hold one. Kept as JSON (in the
+/// session, a value within the notes rather than a string of JSON escaped within them) and
+/// pretty-printed only when shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct ShownJson(String);
+pub struct ShownJson(Value);
 
 impl ShownJson {
     /// `body` as it goes over the wire, masked.
@@ -23,11 +25,12 @@ impl ShownJson {
     /// A body built or trimmed for the notes, masked.
     pub fn from_value(mut value: Value) -> Self {
         mask(&mut value);
-        Self(serde_json::to_string_pretty(&value).unwrap_or_default())
+        Self(value)
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
+    /// The body as the panel shows it, indented.
+    pub fn pretty(&self) -> String {
+        serde_json::to_string_pretty(&self.0).unwrap_or_default()
     }
 }
 
@@ -77,8 +80,9 @@ mod tests {
 
         let shown = ShownJson::of(&created);
 
-        assert!(!shown.as_str().contains(SECRET) && !shown.as_str().contains(CODE), "{}", shown.as_str());
-        let back: Value = serde_json::from_str(shown.as_str()).unwrap();
+        let pretty = shown.pretty();
+        assert!(!pretty.contains(SECRET) && !pretty.contains(CODE), "{pretty}");
+        let back: Value = serde_json::from_str(&pretty).unwrap();
         let challenge = &back["challenge"];
         for masked in
             [&challenge["secret"], &challenge["code"], &challenge["message"]["html"], &challenge["message"]["text"]]
@@ -90,14 +94,25 @@ mod tests {
     }
 
     #[test]
+    fn a_body_is_kept_as_json_not_as_a_string_of_it() {
+        let shown = ShownJson::of(&json!({ "challengeId": "ch_1", "purpose": "login" }));
+
+        // In the session it nests as an object: no second layer of escaped quotes to write and read.
+        let kept = serde_json::to_string(&shown).unwrap();
+        assert_eq!(kept, r#"{"challengeId":"ch_1","purpose":"login"}"#);
+        assert_eq!(serde_json::from_str::<ShownJson>(&kept).unwrap(), shown, "read back as it was");
+        assert!(shown.pretty().contains("\n  \"challengeId\": \"ch_1\""), "shown indented: {}", shown.pretty());
+    }
+
+    #[test]
     fn a_verify_request_is_masked_at_any_depth_and_an_error_message_is_kept() {
         let shown = ShownJson::of(&json!([{ "challengeId": "ch_1", "secret": SECRET, "code": CODE }]));
         assert_eq!(
-            serde_json::from_str::<Value>(shown.as_str()).unwrap(),
+            serde_json::from_str::<Value>(&shown.pretty()).unwrap(),
             json!([{ "challengeId": "ch_1", "secret": MASK, "code": MASK }])
         );
 
         let error = json!({ "_tag": "@error/InvalidChallengeCode", "message": "the code is wrong" });
-        assert_eq!(serde_json::from_str::<Value>(ShownJson::of(&error).as_str()).unwrap(), error);
+        assert_eq!(serde_json::from_str::<Value>(&ShownJson::of(&error).pretty()).unwrap(), error);
     }
 }

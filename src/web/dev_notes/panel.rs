@@ -73,7 +73,7 @@ fn json_block(label: &str, body: &ShownJson) -> Markup {
     html! {
         h4 { (label) }
         // Focusable, so that a keyboard can scroll a long body.
-        pre tabindex="0" { code { (body.as_str()) } }
+        pre tabindex="0" { code { (body.pretty()) } }
     }
 }
 
