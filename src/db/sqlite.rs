@@ -22,7 +22,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-const READERS: u32 = 4;
+/// Reader connections, each with its own thread. With fewer than the requests in flight, a read
+/// waits for a free one: 16 (PostgreSQL's pool size too) made gets ×1.1–1.4 faster than 4 at
+/// the same CPU each, for a few MB more under load (BENCHMARKS.md, set H).
+const READERS: u32 = 16;
 /// Jobs in one group commit at most; bounds how long one transaction holds the write lock.
 const MAX_BATCH: usize = 64;
 /// Jobs that may wait for the writer before callers wait to enqueue.
