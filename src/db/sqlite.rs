@@ -23,8 +23,9 @@ use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 /// Reader connections, each with its own thread. With fewer than the requests in flight, a read
-/// waits for a free one: 16 (PostgreSQL's pool size too) made gets ×1.1–1.4 faster than 4 at
-/// the same CPU each, for a few MB more under load (BENCHMARKS.md, set H).
+/// waits for a free one and the cores idle: 16 (PostgreSQL's pool size too) made gets ×1.1–1.4
+/// faster than 4 at the same CPU each, for a p99 ~0.4 ms higher and a few MB more under load
+/// (BENCHMARKS.md, set H).
 const READERS: u32 = 16;
 /// Jobs in one group commit at most; bounds how long one transaction holds the write lock.
 const MAX_BATCH: usize = 64;
