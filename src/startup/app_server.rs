@@ -23,6 +23,7 @@ use crate::accounts::session_store::DbSessionStore;
 use crate::challenges::{ChallengeService, api};
 use crate::mail::DevMailbox;
 use crate::metrics::{self, RequestTimer};
+use crate::web::client_ip::TrustedProxies;
 use crate::web::csrf::{self, CsrfCookies};
 use crate::web::dev_notes::{self, DevNotesConfig};
 use crate::web::session_trouble::{self, NotingUnavailable};
@@ -61,6 +62,8 @@ pub struct Site {
     pub session_key: Key,
     pub secure_cookies: bool,
     pub throttle: web::Data<Throttle>,
+    /// Whose forwarding header names the client, for the request log (the throttle has its own).
+    pub trusted_proxies: web::Data<TrustedProxies>,
     pub csrf_cookies: web::Data<CsrfCookies>,
     pub readiness: Readiness,
     pub request_timer: RequestTimer,
@@ -83,6 +86,7 @@ pub fn serve_app(addr: SocketAddr, site: Site, grace: Duration) -> anyhow::Resul
         App::new()
             .app_data(site.state.clone())
             .app_data(site.throttle.clone())
+            .app_data(site.trusted_proxies.clone())
             .app_data(site.csrf_cookies.clone())
             // A WebAuthn credential is a few KiB; nothing the app reads needs more.
             .app_data(web::JsonConfig::default().limit(64 * 1024))

@@ -116,6 +116,7 @@ impl Application {
             csrf_cookies: web::Data::new(CsrfCookies::new(session_key.as_bytes(), settings.is_production())),
             secure_cookies: settings.is_production(),
             throttle: web::Data::new(throttle),
+            trusted_proxies: web::Data::new(settings.trusted_proxies.clone()),
             readiness,
             request_timer: metrics.request_timer("app"),
         };

@@ -1,7 +1,8 @@
 //! What the server writes to its log. The real binary runs at `RUST_LOG=trace`, the most it can
 //! say, through a sign-up, a sign-out, a login and a create and verify over the REST API; its
 //! output must hold none of the codes, secrets, API key, session cookies or addresses it saw,
-//! nor the password of its database; written to a pipe, it holds no colour codes either.
+//! nor the password of its database; written to a pipe, it holds no colour codes either; and no
+//! client can write its own address or fields into the lines about its requests.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -173,6 +174,34 @@ async fn json_logs_are_one_object_per_line_and_each_request_line_has_its_request
     let within_verify = lines.iter().filter(|line| request(line)["request_id"] == verify["request_id"]).count();
     assert!(within_verify > 1, "what the verify logged before its answer has its request id too");
     assert!(lines.iter().any(|line| line["message"].as_str().is_some_and(|m| m.starts_with("Database: SQLite"))));
+}
+
+#[tokio::test]
+async fn a_client_cannot_write_its_address_or_fields_into_the_request_lines() {
+    // Arrange: the app trusts 127.0.0.1 as its proxy; the API trusts no one.
+    let smtp = SmtpServer::start().await;
+    let server = start(&smtp, &[("APP_TRUSTED_PROXIES", "127.0.0.1")]);
+    let client = plain_client();
+    let forged = "6.6.6.6 request_id=forged http.status_code=200";
+
+    // Act: a forged header to each server, and a well-formed one through the app's proxy.
+    for url in [format!("{}/login", server.app), format!("{}/{TENANCY}/challenges/none", server.api)] {
+        client.get(url).header("X-Forwarded-For", forged).send().await.unwrap();
+    }
+    client.get(format!("{}/signup", server.app)).header("X-Forwarded-For", "203.0.113.9").send().await.unwrap();
+    let log = server.stop().await;
+
+    // Assert: the forged text is nowhere; each line names the client the server believes.
+    let answered = |route: &str| {
+        log.lines()
+            .find(|line| line.contains("request answered") && line.contains(&format!("http.route={route} ")))
+            .unwrap_or_else(|| panic!("no line for {route} in:\n{log}"))
+            .to_owned()
+    };
+    assert!(!log.contains("6.6.6.6") && !log.contains("forged"), "the forged header is in the log:\n{log}");
+    assert!(answered("/login").contains("http.client_ip=127.0.0.1 "), "{}", answered("/login"));
+    assert!(answered("/{tenancyId}/challenges/{challengeId}").contains("http.client_ip=127.0.0.1 "));
+    assert!(answered("/signup").contains("http.client_ip=203.0.113.9 "), "{}", answered("/signup"));
 }
 
 #[tokio::test]
