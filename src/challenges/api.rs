@@ -136,14 +136,50 @@ fn parse_json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, 
         let message = if inner.is_eof() || inner.is_syntax() {
             format!("invalid JSON body: {inner}")
         } else if path == "." {
-            inner.to_string()
+            without_sent_value(&inner.to_string())
         } else {
-            format!("{path}: {inner}")
+            format!("{path}: {}", without_sent_value(&inner.to_string()))
         };
         ChallengeError::BadRequest(message)
     })?;
     de.end().map_err(|err| ChallengeError::BadRequest(format!("invalid JSON body: {err}")))?;
     Ok(value)
+}
+
+/// serde's "invalid type: integer `123456`, expected a string" quotes what the client sent,
+/// which may be a code or a secret of the wrong type, and the error's message is logged: only
+/// the value's kind is kept ("invalid type: integer, expected a string").
+fn without_sent_value(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            return format!("{prefix}{}", unexpected_kind_only(rest));
+        }
+    }
+    message.to_owned()
+}
+
+/// `rest` starts with serde's `Unexpected`: `string "…"` (escaped as Rust debug-prints it), or a
+/// kind and its value in backticks (`boolean`, `integer`, `floating point`, `character`), or a
+/// kind alone (`map`, `sequence`, …), then `, expected …`.
+fn unexpected_kind_only(rest: &str) -> String {
+    if let Some(quoted) = rest.strip_prefix("string \"") {
+        let mut escaped = false;
+        for (at, c) in quoted.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => return format!("string{}", &quoted[at + 1..]),
+                _ => {}
+            }
+        }
+        return "string".to_owned();
+    }
+    if let Some(tick) = rest.find(" `")
+        && let Some(end) = rest[tick + 2..].find("`, expected ")
+    {
+        return format!("{}{}", &rest[..tick], &rest[tick + 2 + end + 1..]);
+    }
+    rest.to_owned()
 }
 
 /// Reads the body, refusing it as soon as it grows past the limit.
@@ -255,4 +291,38 @@ async fn delete(service: web::Data<ChallengeService>, req: HttpRequest) -> Resul
     let tenancy = authorize(&service, &req).await?;
     service.delete(&tenancy, &challenge_id(&req)).await?;
     Ok(HttpResponse::Accepted().json(Tagged::new(tag::CHALLENGE_DELETED, Nothing {})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_sent_value;
+
+    #[test]
+    fn a_wrongly_typed_value_is_named_by_its_kind_only() {
+        let cases = [
+            (
+                "invalid type: integer `123456`, expected a string at line 1 column 9",
+                "invalid type: integer, expected a string at line 1 column 9",
+            ),
+            (
+                "invalid type: string \"yes request_id=x\", expected a boolean",
+                "invalid type: string, expected a boolean",
+            ),
+            (
+                "invalid type: string \"a \\\", expected b\", expected a boolean",
+                "invalid type: string, expected a boolean",
+            ),
+            (
+                "invalid type: floating point `1.5`, expected a string",
+                "invalid type: floating point, expected a string",
+            ),
+            ("invalid type: character ```, expected a string", "invalid type: character, expected a string"),
+            ("invalid value: integer `-1`, expected u32", "invalid value: integer, expected u32"),
+            ("invalid type: map, expected a string", "invalid type: map, expected a string"),
+            ("missing field `code`", "missing field `code`"),
+        ];
+        for (serde_says, we_say) in cases {
+            assert_eq!(without_sent_value(serde_says), we_say, "for {serde_says}");
+        }
+    }
 }

@@ -205,6 +205,34 @@ async fn a_client_cannot_write_its_address_or_fields_into_the_request_lines() {
 }
 
 #[tokio::test]
+async fn a_value_sent_with_the_wrong_type_is_not_echoed_into_the_answer_or_the_log() {
+    // Arrange
+    let smtp = SmtpServer::start().await;
+    let server = start(&smtp, &[]);
+    let verify = format!("{}/{TENANCY}/challenges/verify", server.api);
+
+    // Act: a code sent as a number, and a challenge id as one.
+    let sent = [
+        (json!({"challengeId": "c", "secret": "s", "code": 654_321}), "654321", "code: invalid type: integer"),
+        (json!({"challengeId": 987_654, "secret": "s", "code": "1"}), "987654", "challengeId: invalid type: integer"),
+    ];
+    let mut answers = Vec::new();
+    for (body, _, _) in &sent {
+        let answer = plain_client().post(&verify).bearer_auth(API_KEY).json(body).send().await.unwrap();
+        assert_eq!(answer.status(), reqwest::StatusCode::BAD_REQUEST);
+        answers.push(answer.text().await.unwrap());
+    }
+    let log = server.stop().await;
+
+    // Assert: each answer still names the field and its wrong kind; neither it nor the log holds the value.
+    for ((_, value, says), answer) in sent.iter().zip(&answers) {
+        assert!(answer.contains(says), "{answer}");
+        assert!(!has_number(answer, value), "{answer}");
+        assert!(!has_number(&log, value), "{value} is in the log:\n{log}");
+    }
+}
+
+#[tokio::test]
 async fn log_leak_of_an_api_answering_a_create_with_200_puts_no_secret_or_code_in_the_app_log() {
     // Arrange: the app calls a challenge API that answers a create with 200 instead of 201,
     // with a body that holds a secret and a code.
