@@ -135,10 +135,9 @@ fn parse_json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, 
         let inner = err.into_inner();
         let message = if inner.is_eof() || inner.is_syntax() {
             format!("invalid JSON body: {inner}")
-        } else if path == "." {
-            without_sent_value(&inner.to_string())
         } else {
-            format!("{path}: {}", without_sent_value(&inner.to_string()))
+            let wrong = without_sent_value(&inner.to_string());
+            if path == "." { wrong } else { format!("{path}: {wrong}") }
         };
         ChallengeError::BadRequest(message)
     })?;
