@@ -15,10 +15,9 @@ use actix_web::middleware::{Condition, DefaultHeaders, Next, from_fn};
 use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
 use futures_util::StreamExt;
-use tracing_actix_web::TracingLogger;
 
 use super::health::{self, Readiness};
-use super::request_log::RequestLog;
+use super::request_log::log_requests;
 use crate::accounts::session_store::DbSessionStore;
 use crate::challenges::{ChallengeService, api};
 use crate::mail::DevMailbox;
@@ -100,7 +99,7 @@ pub fn serve_app(addr: SocketAddr, site: Site, grace: Duration) -> anyhow::Resul
             .wrap(from_fn(head::answer_as_get))
             .wrap(security_headers(site.secure_cookies))
             // One span per request, with a request id, around everything logged in it.
-            .wrap(TracingLogger::<RequestLog>::new())
+            .wrap(from_fn(log_requests))
             .wrap(from_fn(bound_body_read))
             // Outermost: the time of everything.
             .wrap(from_fn(metrics::time_requests))
@@ -182,7 +181,7 @@ pub fn serve_api(
         App::new()
             .app_data(data.clone())
             .wrap(from_fn(bound_body_read))
-            .wrap(TracingLogger::<RequestLog>::new())
+            .wrap(from_fn(log_requests))
             .wrap(from_fn(metrics::time_requests))
             .configure(|cfg| request_timer.configure(cfg))
             .configure(|cfg| {

@@ -161,17 +161,17 @@ async fn json_logs_are_one_object_per_line_and_each_request_line_has_its_request
         .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("a line that is not JSON ({err}): {line}")))
         .collect();
     assert!(lines.iter().all(Value::is_object));
-    let request = |line: &Value| line["spans"][0].clone();
-    let answered: Vec<Value> = lines.iter().filter(|line| line["message"] == "request answered").map(request).collect();
+    let request_id = |line: &Value| line["spans"][0]["request_id"].clone();
+    let answered: Vec<&Value> = lines.iter().filter(|line| line["message"] == "request answered").collect();
     let ids: HashSet<&str> =
-        answered.iter().map(|span| span["request_id"].as_str().expect("each request has an id")).collect();
+        answered.iter().map(|line| line["spans"][0]["request_id"].as_str().expect("each request has an id")).collect();
     assert_eq!(ids.len(), answered.len(), "request ids repeat");
     let verify = answered
         .iter()
-        .find(|span| span["http.route"] == "/{tenancyId}/challenges/verify")
+        .find(|line| line["http.route"] == "/{tenancyId}/challenges/verify")
         .expect("a line for the API's verify");
-    assert_eq!(verify["http.status_code"], 200);
-    let within_verify = lines.iter().filter(|line| request(line)["request_id"] == verify["request_id"]).count();
+    assert_eq!((&verify["http.method"], &verify["http.status_code"]), (&json!("POST"), &json!(200)));
+    let within_verify = lines.iter().filter(|line| request_id(line) == request_id(verify)).count();
     assert!(within_verify > 1, "what the verify logged before its answer has its request id too");
     assert!(lines.iter().any(|line| line["message"].as_str().is_some_and(|m| m.starts_with("Database: SQLite"))));
 }
@@ -200,7 +200,8 @@ async fn a_client_cannot_write_its_address_or_fields_into_the_request_lines() {
     };
     assert!(!log.contains("6.6.6.6") && !log.contains("forged"), "the forged header is in the log:\n{log}");
     assert!(answered("/login").contains("http.client_ip=127.0.0.1 "), "{}", answered("/login"));
-    assert!(answered("/{tenancyId}/challenges/{challengeId}").contains("http.client_ip=127.0.0.1 "));
+    let api_get = answered("/{tenancyId}/challenges/{challengeId}");
+    assert!(api_get.contains("http.client_ip=127.0.0.1 http.status_code=403 exception.message="), "{api_get}");
     assert!(answered("/signup").contains("http.client_ip=203.0.113.9 "), "{}", answered("/signup"));
 }
 
