@@ -75,8 +75,8 @@ pub async fn time_requests(
     };
     let started = Instant::now();
     let method = known_method(req.method());
-    let route = super::matched_route(&req).as_deref().unwrap_or("unmatched").to_owned();
     let answered = next.call(req).await;
+    let route = super::answered_route(&answered).unwrap_or_else(|| "unmatched".to_owned());
     let status = match &answered {
         Ok(response) => response.status(),
         Err(err) => err.as_response_error().status_code(),

@@ -25,7 +25,7 @@ pub use self::challenges::ChallengeMetrics;
 use self::http::RequestDurations;
 pub use self::http::{RequestTimer, time_requests};
 pub use self::mail::{CountedMailer, MailMetrics};
-pub use self::route::matched_route;
+pub use self::route::answered_route;
 use crate::db::Database;
 use crate::mail::Outbox;
 

@@ -20,7 +20,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError, web};
 use tracing::Instrument;
 
-use crate::metrics::matched_route;
+use crate::metrics::answered_route;
 use crate::web::client_ip::TrustedProxies;
 
 /// Runs the request in its span and logs the line once it is answered.
@@ -34,9 +34,9 @@ pub async fn log_requests(
         return next.call(req).await;
     }
     let method = req.method().clone();
-    let route = matched_route(&req);
     let client = client(&req);
     let outcome = next.call(req).instrument(span.clone()).await;
+    let route = answered_route(&outcome);
     let (status, error): (_, Option<&dyn ResponseError>) = match &outcome {
         Ok(response) => (response.status(), response.response().error().map(Error::as_response_error)),
         Err(error) => (error.as_response_error().status_code(), Some(error.as_response_error())),

@@ -63,6 +63,13 @@ async fn counters_show_exactly_what_was_created_verified_refused_and_rate_limite
         .send()
         .await
         .unwrap();
+    // A challenge id that reads like the verify route: answered by get, and labelled so.
+    let named_verify = plain_client()
+        .get(t.url(&format!("/{DEV_TENANCY_ID}/challenges/verify")))
+        .bearer_auth(DEV_API_KEY)
+        .send()
+        .await
+        .unwrap();
     let unknown = plain_client().get(t.url("/no/such/route/here")).send().await.unwrap();
     let (status, metrics) = scrape(t.api_url.as_str().trim_end_matches('/')).await;
 
@@ -70,7 +77,7 @@ async fn counters_show_exactly_what_was_created_verified_refused_and_rate_limite
     assert!(matches!(limited, Err(ClientError::ChallengeRateLimited { .. })), "{limited:?}");
     assert!(verified.is_ok() && fetched.is_ok());
     assert_eq!((again, wrong_code), (Err(ClientError::InvalidChallenge), Err(ClientError::InvalidChallengeCode)));
-    assert_eq!((v2.status(), unknown.status()), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+    assert_eq!([v2.status(), named_verify.status(), unknown.status()], [StatusCode::NOT_FOUND; 3]);
     assert_eq!(status, StatusCode::OK);
     assert_eq!(sample(&metrics, "challenges_created_total"), 2.0);
     assert_eq!(sample(&metrics, "challenge_creates_rate_limited_total"), 1.0);
@@ -84,6 +91,8 @@ async fn counters_show_exactly_what_was_created_verified_refused_and_rate_limite
     assert_eq!(requests(&metrics, "POST", "/{tenancyId}/challenges/verify", 200), 1.0);
     assert_eq!(requests(&metrics, "POST", "/{tenancyId}/challenges/verify", 400), 2.0);
     assert_eq!(requests(&metrics, "GET", "/{tenancyId}/challenges/{challengeId}", 200), 1.0);
+    assert_eq!(requests(&metrics, "GET", "/{tenancyId}/challenges/{challengeId}", 404), 1.0);
+    assert!(!metrics.contains(r#"method="GET",route="/{tenancyId}/challenges/verify""#), "{metrics}");
     assert_eq!(requests(&metrics, "GET", "/v2/{tenancyId}/challenges/{challengeId}", 404), 1.0);
     assert_eq!(requests(&metrics, "GET", "unmatched", 404), 1.0);
     assert!(sample(&metrics, "sqlite_group_commit_batch_size_count") >= 1.0, "no group commit counted");
