@@ -41,18 +41,38 @@ pub async fn log_requests(
         Ok(response) => (response.status(), response.response().error().map(Error::as_response_error)),
         Err(error) => (error.as_response_error().status_code(), Some(error.as_response_error())),
     };
+    let message = error.map(|error| one_line(error.to_string()));
+    let details = error.map(|error| one_line(format!("{error:?}")));
     span.in_scope(|| {
         tracing::info!(
             http.method = %method,
             http.route = %route.as_deref().unwrap_or("(no route)"),
             http.client_ip = %client,
             http.status_code = status.as_u16(),
-            exception.message = error.map(display),
-            exception.details = error.map(debug),
+            exception.message = message.as_deref().map(display),
+            exception.details = details.as_deref().map(display),
             "request answered"
         );
     });
     outcome
+}
+
+/// `text` with its control characters escaped (a line break as `\n`). An error's message can
+/// quote what the client sent (serde's "unknown variant" does), and a raw line break in it
+/// would start a line of the client's own in a text log.
+fn one_line(text: String) -> String {
+    if !text.contains(char::is_control) {
+        return text;
+    }
+    let mut line = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            line.extend(c.escape_default());
+        } else {
+            line.push(c);
+        }
+    }
+    line
 }
 
 /// The request's client, as an address: never text the client wrote.

@@ -206,6 +206,29 @@ async fn a_client_cannot_write_its_address_or_fields_into_the_request_lines() {
 }
 
 #[tokio::test]
+async fn an_error_that_quotes_the_request_cannot_start_a_line_of_its_own() {
+    // Arrange: a signed-in person, whose `/reauth?for=` names an unknown change: serde's error
+    // quotes the unknown name as it came, and the request's line carries the error's message.
+    let smtp = SmtpServer::start().await;
+    let server = start(&smtp, &[]);
+    let browser = Browser::new(&server.app);
+    assert!(browser.signup("lines.person@example.com", "Lin Lines").await.redirects_to("/verify"));
+    let code = code_after(&smtp, "lines.person@example.com", 0).await;
+    assert!(browser.submit_code(&code).await.redirects_to("/account"));
+    let forged = "2030-01-01T00:00:00.000000Z  INFO forged: the attacker wrote this line";
+
+    // Act
+    let page = browser.get(&format!("/reauth?for=add-passkey%0D%0A{}", forged.replace(' ', "%20"))).await;
+    let log = server.stop().await;
+
+    // Assert: refused, and the text is in the log only inside the request's own line, escaped.
+    assert_eq!(page.status, reqwest::StatusCode::BAD_REQUEST);
+    assert!(!log.lines().any(|line| line.starts_with("2030-01-01")), "a forged line:\n{log}");
+    let answered = log.lines().find(|line| line.contains("http.route=/reauth ")).expect("the request's line");
+    assert!(answered.contains(r"add-passkey\r\n2030-01-01"), "{answered}");
+}
+
+#[tokio::test]
 async fn a_value_sent_with_the_wrong_type_is_not_echoed_into_the_answer_or_the_log() {
     // Arrange
     let smtp = SmtpServer::start().await;
