@@ -133,7 +133,9 @@ impl ChallengeService {
     }
 
     /// A pending challenge, expired or not; never one that was used or deleted.
-    #[tracing::instrument(level = "debug", skip_all, fields(tenancy = tenancy.id(), challenge = %id))]
+    // The id is what the client sent: recorded as a string, which the text log quotes with its
+    // control characters escaped (as `%id` it would be written raw, line breaks and all).
+    #[tracing::instrument(level = "debug", skip_all, fields(tenancy = tenancy.id(), challenge = id.as_str()))]
     pub async fn get(&self, tenancy: &AuthorizedTenancy, id: &ChallengeId) -> Result<Challenge, ChallengeError> {
         match self.store.find(tenancy, id).await? {
             Some(stored) if !stored.consumed => Ok(stored.challenge),
@@ -142,7 +144,7 @@ impl ChallengeService {
     }
 
     /// Secret and code are never recorded: only the tenancy and the challenge id.
-    #[tracing::instrument(level = "debug", skip_all, fields(tenancy = tenancy.id(), challenge = %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(tenancy = tenancy.id(), challenge = id.as_str()))]
     pub async fn verify(
         &self,
         tenancy: &AuthorizedTenancy,
@@ -226,7 +228,7 @@ impl ChallengeService {
     }
 
     /// Deletes a challenge; deleting one that does not exist is not an error.
-    #[tracing::instrument(level = "debug", skip_all, fields(tenancy = tenancy.id(), challenge = %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(tenancy = tenancy.id(), challenge = id.as_str()))]
     pub async fn delete(&self, tenancy: &AuthorizedTenancy, id: &ChallengeId) -> Result<(), ChallengeError> {
         Ok(self.store.delete(tenancy, id).await?)
     }

@@ -229,6 +229,45 @@ async fn an_error_that_quotes_the_request_cannot_start_a_line_of_its_own() {
 }
 
 #[tokio::test]
+async fn a_challenge_id_with_a_line_break_cannot_start_a_line_of_its_own() {
+    // Arrange: the engine's spans record the challenge id a client names (at `RUST_LOG=trace`).
+    let smtp = SmtpServer::start().await;
+    let server = start(&smtp, &[]);
+    let forged = "2030-01-01T00:00:00.000000Z  INFO forged: the attacker wrote this line";
+    let id = format!("no-such-challenge\r\n{forged}");
+
+    // Act: the id in a verify's body and, percent-encoded, in a get's path.
+    let verify = plain_client()
+        .post(format!("{}/{TENANCY}/challenges/verify", server.api))
+        .bearer_auth(API_KEY)
+        .json(&json!({ "challengeId": id, "secret": "a-secret", "code": "123456" }))
+        .send()
+        .await
+        .unwrap();
+    let get = plain_client()
+        .get(format!(
+            "{}/{TENANCY}/challenges/{}",
+            server.api,
+            id.replace('\r', "%0D").replace('\n', "%0A").replace(' ', "%20")
+        ))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap();
+    let log = server.stop().await;
+
+    // Assert: both refused, and no line of the log is the client's.
+    assert!(
+        verify.status().is_client_error() && get.status().is_client_error(),
+        "{} {}",
+        verify.status(),
+        get.status()
+    );
+    assert!(log.contains("no-such-challenge"), "the engine's span did not record the id:\n{log}");
+    assert!(!log.lines().any(|line| line.starts_with("2030-01-01")), "a forged line:\n{log}");
+}
+
+#[tokio::test]
 async fn a_value_sent_with_the_wrong_type_is_not_echoed_into_the_answer_or_the_log() {
     // Arrange
     let smtp = SmtpServer::start().await;
