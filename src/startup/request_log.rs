@@ -83,3 +83,14 @@ fn client(request: &ServiceRequest) -> IpAddr {
         None => TrustedProxies::default().client(peer, headers),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn control_characters_are_escaped_and_nothing_else_is() {
+        assert_eq!(one_line("a\r\nb\u{1b}[31m\tc".to_owned()), r"a\r\nb\u{1b}[31m\tc");
+        assert_eq!(one_line("unknown variant `ünï \"x\"`".to_owned()), "unknown variant `ünï \"x\"`");
+    }
+}
