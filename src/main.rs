@@ -7,7 +7,7 @@ use mailbox::challenges::tenancy::Tenancies;
 use mailbox::clock::Clock;
 use mailbox::db::Database;
 use mailbox::settings::{LogFormat, Settings};
-use mailbox::startup::{self, Application};
+use mailbox::startup::{self, Application, OneLineFields};
 use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage:
@@ -53,7 +53,7 @@ fn start_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
-        LogFormat::Text => logs.with_ansi(log_in_colour()).init(),
+        LogFormat::Text => logs.fmt_fields(OneLineFields).with_ansi(log_in_colour()).init(),
         // The innermost span is the last of `spans`: naming it again as `span` would only repeat it.
         LogFormat::Json => logs.json().flatten_event(true).with_current_span(false).with_span_list(true).init(),
     }

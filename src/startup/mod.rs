@@ -4,6 +4,7 @@
 
 mod app_server;
 mod health;
+mod log_fields;
 mod request_log;
 mod server_keys;
 mod shutdown;
@@ -24,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use self::app_server::{Site, serve_api, serve_app};
 use self::health::Readiness;
+pub use self::log_fields::OneLineFields;
 use self::server_keys::configured_or_stored;
 use self::shutdown::Background;
 pub use self::shutdown::stop_signal;
