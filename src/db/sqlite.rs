@@ -13,6 +13,8 @@
 //! writer's round trips to its connection's thread.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -33,6 +35,9 @@ const MAX_BATCH: usize = 64;
 const QUEUE: usize = 4096;
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// Frames in the WAL (of 4 KB pages: 256 MB) past which the writer finishes a checkpoint
+/// itself, so that the WAL starts over; see [`run_checkpoints`].
+const WAL_RESTART_FRAMES: i64 = 65_536;
 /// The buckets of the batch-size histogram: powers of two up to `MAX_BATCH`.
 const BATCH_SIZES: [f64; 7] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
 
@@ -61,6 +66,10 @@ pub struct SqliteDatabase {
 impl SqliteDatabase {
     /// Opens (creating the file and its folder if missing) and migrates the database.
     pub async fn open(url: &str) -> anyhow::Result<Self> {
+        Self::open_with_wal_restart(url, WAL_RESTART_FRAMES).await
+    }
+
+    async fn open_with_wal_restart(url: &str, wal_restart_frames: i64) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .with_context(|| format!("DATABASE_URL {url:?} is not a SQLite URL such as sqlite://data/app.db"))?
             .create_if_missing(true)
@@ -95,10 +104,11 @@ impl SqliteDatabase {
             .connect_with(options.clone())
             .await
             .with_context(|| format!("could not open the database {url} for checkpoints"))?;
-        tokio::spawn(run_checkpoints(checkpointer.clone()));
+        let wal_too_long = Arc::new(AtomicBool::new(false));
+        tokio::spawn(run_checkpoints(checkpointer.clone(), wal_restart_frames, wal_too_long.clone()));
         let (batches, jobs) = mpsc::channel(QUEUE);
         let batch_sizes = Histogram::new(BATCH_SIZES);
-        tokio::spawn(run_batches(writer.clone(), jobs, batch_sizes.clone()));
+        tokio::spawn(run_batches(writer.clone(), jobs, batch_sizes.clone(), wal_too_long));
         let purge_chunks = Histogram::new(super::purge::CHUNK_SECONDS);
         Ok(Self { reader, writer, checkpointer, batches, batch_sizes, purge_chunks })
     }
@@ -192,8 +202,14 @@ impl SqliteDatabase {
 }
 
 /// The writer task: takes whatever jobs are waiting (up to `MAX_BATCH`) and runs them in one
-/// `BEGIN IMMEDIATE` transaction, until every `SqliteDatabase` is dropped.
-async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>, batch_sizes: Histogram) {
+/// `BEGIN IMMEDIATE` transaction, until every `SqliteDatabase` is dropped. When the checkpoints
+/// say the WAL is too long, it first finishes one itself (see [`run_checkpoints`]).
+async fn run_batches(
+    writer: SqlitePool,
+    mut jobs: mpsc::Receiver<Job>,
+    batch_sizes: Histogram,
+    wal_too_long: Arc<AtomicBool>,
+) {
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -211,6 +227,11 @@ async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>, batch_si
                 continue;
             }
         };
+        if wal_too_long.swap(false, Ordering::Relaxed)
+            && let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut *conn).await
+        {
+            tracing::warn!(error = %err, "WAL checkpoint failed; will retry");
+        }
         let replace_connection = match conn.begin_with("BEGIN IMMEDIATE").await {
             Ok(mut tx) => {
                 let mut finishes = Vec::with_capacity(batch.len());
@@ -262,17 +283,26 @@ async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>, batch_si
 
 /// Copies the WAL back into the database file now and then, without blocking writers
 /// (`PASSIVE`), until the database is closed.
-async fn run_checkpoints(checkpointer: SqlitePool) {
+///
+/// SQLite starts the WAL over only when a write transaction begins with every frame copied,
+/// and while commits keep coming, some always land during a checkpoint: the WAL would grow
+/// without bound (1.4 GB in 20 s of creates at full speed). So once a checkpoint leaves more
+/// than `restart_frames` in the WAL, the writer is asked to copy the rest itself before its
+/// next transaction, with no commit in between, which then starts the WAL over. That blocks
+/// writes for the frames committed since this checkpoint and two syncs, so it is kept rare: at
+/// real-world rates writes pause and the WAL starts over long before it is this long.
+async fn run_checkpoints(checkpointer: SqlitePool, restart_frames: i64, wal_too_long: Arc<AtomicBool>) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             () = checkpointer.close_event() => return,
         }
-        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&checkpointer).await
-            && !checkpointer.is_closed()
-        {
-            tracing::warn!(error = %err, "WAL checkpoint failed; will retry");
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&checkpointer).await {
+            Ok((_, frames, _)) if frames > restart_frames => wal_too_long.store(true, Ordering::Relaxed),
+            Ok(_) => {}
+            Err(_) if checkpointer.is_closed() => {}
+            Err(err) => tracing::warn!(error = %err, "WAL checkpoint failed; will retry"),
         }
     }
 }
@@ -353,5 +383,51 @@ mod tests {
         seen.sort_unstable();
         assert_eq!(seen, (1..=20).collect::<Vec<i64>>(), "each saw exactly the writes before it");
         assert_eq!(values(&db).await.len(), 20, "all committed by the time the callers heard");
+    }
+
+    /// Writers that never pause for `run`, each inserting a page-sized row at a time; the WAL's
+    /// largest size meanwhile, and the bytes the rows hold.
+    async fn writes_that_never_pause(restart_frames: i64, run: Duration) -> (u64, u64) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let db = SqliteDatabase::open_with_wal_restart(&format!("sqlite://{}", path.display()), restart_frames)
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE pages (b BLOB NOT NULL)").execute(db.writer()).await.unwrap();
+        let until = tokio::time::Instant::now() + run;
+        let writers: Vec<_> = (0..8)
+            .map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    while tokio::time::Instant::now() < until {
+                        db.write_statement(|tx| {
+                            Box::pin(async move {
+                                sqlx::query("INSERT INTO pages VALUES (randomblob(4000))").execute(&mut *tx).await
+                            })
+                        })
+                        .await
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        let wal = dir.path().join("t.db-wal");
+        let mut longest = 0;
+        while !writers.iter().all(tokio::task::JoinHandle::is_finished) {
+            longest = longest.max(std::fs::metadata(&wal).map_or(0, |wal| wal.len()));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pages").fetch_one(db.reader()).await.unwrap();
+        (longest, u64::try_from(rows).unwrap() * 4000)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_starts_over_even_while_writes_never_pause() {
+        // 64 frames of 4 KB: the writer finishes a checkpoint after each background one.
+        let (longest, written) = writes_that_never_pause(64, Duration::from_secs(3)).await;
+
+        assert!(written > 8_000_000, "the writes were too slow to tell: {written} bytes");
+        // Without starting over, the WAL holds every page written, and more.
+        assert!(longest < written / 2, "the WAL reached {longest} bytes for {written} bytes written");
     }
 }
