@@ -35,9 +35,11 @@ const MAX_BATCH: usize = 64;
 const QUEUE: usize = 4096;
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-/// Frames in the WAL (of 4 KB pages: 256 MB) past which the writer finishes a checkpoint
-/// itself, so that the WAL starts over; see [`run_checkpoints`].
-const WAL_RESTART_FRAMES: i64 = 65_536;
+/// Frames in the WAL (of 4 KB pages: 1 GB) past which the writer finishes a checkpoint itself,
+/// so that the WAL starts over; see [`run_checkpoints`]. A bound on the disk the WAL takes under
+/// writes that never pause, high enough to stay out of the way: at 256 MB, the writer's
+/// checkpoints came often enough under the purge to double create's p99 (BENCHMARKS.md).
+const WAL_RESTART_FRAMES: i64 = 262_144;
 /// The buckets of the batch-size histogram: powers of two up to `MAX_BATCH`.
 const BATCH_SIZES: [f64; 7] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
 
