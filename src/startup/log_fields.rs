@@ -41,15 +41,40 @@ impl Visitor<'_> {
         }
         let name = field.name();
         if name != "message" {
-            let name = name.strip_prefix("r#").unwrap_or(name);
-            if self.writer.has_ansi_escapes() {
-                // Italic name, dimmed `=`: the default formatter's colours.
-                write!(self.writer, "\x1b[3m{name}\x1b[0m\x1b[2m=\x1b[0m")?;
-            } else {
-                write!(self.writer, "{name}=")?;
-            }
+            self.write_name(name.strip_prefix("r#").unwrap_or(name), "")?;
         }
         write!(ControlEscaped(&mut self.writer), "{value:?}")
+    }
+
+    /// `name` and `suffix` in italics and a dimmed `=` (the default formatter's colours), or
+    /// plain when the log has no colour.
+    fn write_name(&mut self, name: &str, suffix: &str) -> fmt::Result {
+        if self.writer.has_ansi_escapes() {
+            write!(self.writer, "\x1b[3m{name}\x1b[0m")?;
+            if !suffix.is_empty() {
+                write!(self.writer, "\x1b[3m{suffix}\x1b[0m")?;
+            }
+            self.writer.write_str("\x1b[2m=\x1b[0m")
+        } else {
+            write!(self.writer, "{name}{suffix}=")
+        }
+    }
+
+    /// After an error, the chain of its sources, as the default formatter writes it:
+    /// ` error.sources=[first, second]`.
+    fn write_sources(&mut self, field: &Field, error: &(dyn std::error::Error + 'static)) -> fmt::Result {
+        let mut sources = std::iter::successors(error.source(), |source| source.source()).peekable();
+        if sources.peek().is_none() {
+            return Ok(());
+        }
+        self.writer.write_char(' ')?;
+        self.write_name(field.name(), ".sources")?;
+        self.writer.write_char('[')?;
+        for (i, source) in sources.enumerate() {
+            let separator = if i == 0 { "" } else { ", " };
+            write!(ControlEscaped(&mut self.writer), "{separator}{source}")?;
+        }
+        self.writer.write_char(']')
     }
 }
 
@@ -66,6 +91,12 @@ impl Visit for Visitor<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if self.result.is_ok() {
             self.result = self.write(field, value);
+        }
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        if self.result.is_ok() {
+            self.result = self.write(field, &format_args!("{value}")).and_then(|()| self.write_sources(field, value));
         }
     }
 }
@@ -137,6 +168,22 @@ mod tests {
         String::from_utf8(output.0.lock().unwrap().clone()).unwrap()
     }
 
+    /// An error with a source, as `?` makes them.
+    #[derive(Debug)]
+    struct Outer(fmt::Error);
+
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("could not render the page")
+        }
+    }
+
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
     fn every_kind_of_field() {
         let span = tracing::info_span!("HTTP request", request_id = %"5f0c", r#type = "span");
         span.in_scope(|| {
@@ -153,6 +200,11 @@ mod tests {
                 2
             );
             tracing::warn!("only a message");
+            let outer = Outer(fmt::Error);
+            tracing::error!(
+                error = &outer as &(dyn std::error::Error + 'static),
+                alone = &fmt::Error as &dyn std::error::Error
+            );
         });
     }
 
@@ -164,6 +216,7 @@ mod tests {
         }
         let plain = lines(OneLineFields, false, every_kind_of_field);
         assert!(plain.contains(r#"answered 1 of 2 text="quoted" shown=bare number=42 flag=true"#), "{plain}");
+        assert!(plain.contains("error=could not render the page error.sources=[an error occurred"), "{plain}");
     }
 
     #[test]
