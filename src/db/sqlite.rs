@@ -288,8 +288,8 @@ async fn run_batches(
 ///
 /// SQLite starts the WAL over only when a write transaction begins with every frame copied,
 /// and while commits keep coming, some always land during a checkpoint: the WAL would grow
-/// without bound (1.4 GB in 20 s of creates at full speed). So once a checkpoint leaves more
-/// than `restart_frames` in the WAL, the writer is asked to copy the rest itself before its
+/// without bound (1.4 GB in 20 s of creates at full speed). So once the WAL is longer than
+/// `restart_frames` after a checkpoint, the writer is asked to copy the rest itself before its
 /// next transaction, with no commit in between, which then starts the WAL over. That blocks
 /// writes for the frames committed since this checkpoint and two syncs, so it is kept rare: at
 /// real-world rates writes pause and the WAL starts over long before it is this long.
