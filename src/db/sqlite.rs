@@ -78,7 +78,11 @@ impl SqliteDatabase {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // A savepoint's journal past 64 KB (a purge chunk's, say) would otherwise go to a
+            // temporary file, created and deleted on disk for each one, whose writes could stall
+            // on the file system's journal while the writer holds the lock (BENCHMARKS.md).
+            .pragma("temp_store", "memory");
         if let Some(folder) = options.get_filename().parent()
             && !folder.as_os_str().is_empty()
         {
@@ -385,6 +389,20 @@ mod tests {
         seen.sort_unstable();
         assert_eq!(seen, (1..=20).collect::<Vec<i64>>(), "each saw exactly the writes before it");
         assert_eq!(values(&db).await.len(), 20, "all committed by the time the callers heard");
+    }
+
+    #[tokio::test]
+    async fn a_savepoints_journal_is_kept_in_memory_not_in_a_file() {
+        let (_dir, db) = scratch().await;
+
+        let writer: i64 = db
+            .write(|tx| Box::pin(async move { sqlx::query_scalar("PRAGMA temp_store").fetch_one(&mut *tx).await }))
+            .await
+            .unwrap();
+        let reader: i64 = sqlx::query_scalar("PRAGMA temp_store").fetch_one(db.reader()).await.unwrap();
+
+        // 2 is MEMORY; 0, the default, puts a savepoint's journal past 64 KB in a file on disk.
+        assert_eq!((writer, reader), (2, 2));
     }
 
     /// Writers that never pause for `run`, each inserting a page-sized row at a time; the WAL's
