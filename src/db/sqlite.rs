@@ -80,8 +80,8 @@ impl SqliteDatabase {
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true)
             // A savepoint's journal past 64 KB (a purge chunk's, say) would otherwise go to a
-            // temporary file, created and deleted on disk for each one, whose writes could stall
-            // on the file system's journal while the writer holds the lock (BENCHMARKS.md).
+            // temporary file on disk, created, written and deleted while the writer holds the
+            // lock (BENCHMARKS.md).
             .pragma("temp_store", "memory");
         if let Some(folder) = options.get_filename().parent()
             && !folder.as_os_str().is_empty()
