@@ -124,10 +124,14 @@ async fn read_ahead(
     Expired { table, condition, cutoff }: Expired,
     chunking: Chunking,
 ) -> sqlx::Result<()> {
-    let sql =
-        format!("SELECT count(*) FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {condition} LIMIT $2)");
+    let sql = format!("SELECT count(*) FROM {table} WHERE {}", sqlite_pick(table, condition));
     sqlx::query_scalar::<_, i64>(&sql).bind(cutoff).bind(2 * i64::from(chunking.rows)).fetch_one(reader).await?;
     Ok(())
+}
+
+/// On SQLite, the rows of `table` a chunk takes: the first `$2` that `condition` picks.
+fn sqlite_pick(table: &str, condition: &str) -> String {
+    format!("rowid IN (SELECT rowid FROM {table} WHERE {condition} LIMIT $2)")
 }
 
 /// One chunk: the rows it deleted and how long that took, or `None` when another instance holds
@@ -151,7 +155,7 @@ async fn delete_chunk(
     // condition is checked again all the same, so nothing that stopped matching goes.
     let sql = match conn {
         Dialect::Sqlite(_) => {
-            format!("DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {condition} LIMIT $2)")
+            format!("DELETE FROM {table} WHERE {}", sqlite_pick(table, condition))
         }
         Dialect::Postgres(_) => format!(
             "DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE {condition} LIMIT $2))
