@@ -195,6 +195,14 @@ impl Database {
         }
     }
 
+    /// How long writes waited, each time, for the WAL to start over; SQLite only.
+    pub fn sqlite_wal_restart_seconds(&self) -> Option<&Histogram> {
+        match self {
+            Self::Sqlite(db) => Some(db.wal_restarts()),
+            Self::Postgres(_) => None,
+        }
+    }
+
     /// How long each chunk of a purge held the writer (on PostgreSQL, took in its transaction),
     /// in seconds; see [`purge`].
     pub fn purge_chunk_seconds(&self) -> &Histogram {

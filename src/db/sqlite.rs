@@ -15,7 +15,7 @@
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use futures_util::future::BoxFuture;
@@ -42,6 +42,8 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 const WAL_RESTART_FRAMES: i64 = 262_144;
 /// The buckets of the batch-size histogram: powers of two up to `MAX_BATCH`.
 const BATCH_SIZES: [f64; 7] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
+/// The buckets of the histogram of how long writes waited for the WAL to start over, in seconds.
+const WAL_RESTART_SECONDS: [f64; 7] = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5];
 
 /// Told, after the job's transaction ended, whether it committed.
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
@@ -63,6 +65,7 @@ pub struct SqliteDatabase {
     batches: mpsc::Sender<Job>,
     batch_sizes: Histogram,
     purge_chunks: Histogram,
+    wal_restarts: Histogram,
 }
 
 impl SqliteDatabase {
@@ -114,9 +117,15 @@ impl SqliteDatabase {
         tokio::spawn(run_checkpoints(checkpointer.clone(), wal_restart_frames, wal_too_long.clone()));
         let (batches, jobs) = mpsc::channel(QUEUE);
         let batch_sizes = Histogram::new(BATCH_SIZES);
-        tokio::spawn(run_batches(writer.clone(), jobs, batch_sizes.clone(), wal_too_long));
+        let wal_restarts = Histogram::new(WAL_RESTART_SECONDS);
+        tokio::spawn(run_batches(
+            writer.clone(),
+            jobs,
+            batch_sizes.clone(),
+            WalRestart { too_long: wal_too_long, held: wal_restarts.clone() },
+        ));
         let purge_chunks = Histogram::new(super::purge::CHUNK_SECONDS);
-        Ok(Self { reader, writer, checkpointer, batches, batch_sizes, purge_chunks })
+        Ok(Self { reader, writer, checkpointer, batches, batch_sizes, purge_chunks, wal_restarts })
     }
 
     /// How many writes each group commit held.
@@ -127,6 +136,12 @@ impl SqliteDatabase {
     /// How long each chunk of a purge held the writer, in seconds.
     pub fn purge_chunks(&self) -> &Histogram {
         &self.purge_chunks
+    }
+
+    /// How long writes waited, each time, for the writer to finish the checkpoint that lets the
+    /// WAL start over, in seconds; see [`run_checkpoints`].
+    pub fn wal_restarts(&self) -> &Histogram {
+        &self.wal_restarts
     }
 
     /// For a clean stop: commits the writes already queued, copies the WAL into the database
@@ -207,15 +222,17 @@ impl SqliteDatabase {
     }
 }
 
+/// The writer's side of starting the WAL over: the checkpoints' call for it, and how long each
+/// time held the writes.
+struct WalRestart {
+    too_long: Arc<AtomicBool>,
+    held: Histogram,
+}
+
 /// The writer task: takes whatever jobs are waiting (up to `MAX_BATCH`) and runs them in one
 /// `BEGIN IMMEDIATE` transaction, until every `SqliteDatabase` is dropped. When the checkpoints
 /// say the WAL is too long, it first finishes one itself (see [`run_checkpoints`]).
-async fn run_batches(
-    writer: SqlitePool,
-    mut jobs: mpsc::Receiver<Job>,
-    batch_sizes: Histogram,
-    wal_too_long: Arc<AtomicBool>,
-) {
+async fn run_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>, batch_sizes: Histogram, wal: WalRestart) {
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -233,10 +250,12 @@ async fn run_batches(
                 continue;
             }
         };
-        if wal_too_long.swap(false, Ordering::Relaxed)
-            && let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut *conn).await
-        {
-            tracing::warn!(error = %err, "WAL checkpoint failed; will retry");
+        if wal.too_long.swap(false, Ordering::Relaxed) {
+            let started = Instant::now();
+            match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut *conn).await {
+                Ok(_) => wal.held.observe(started.elapsed().as_secs_f64()),
+                Err(err) => tracing::warn!(error = %err, "WAL checkpoint failed; will retry"),
+            }
         }
         let replace_connection = match conn.begin_with("BEGIN IMMEDIATE").await {
             Ok(mut tx) => {
@@ -406,8 +425,8 @@ mod tests {
     }
 
     /// Writers that never pause for `run`, each inserting a page-sized row at a time; the WAL's
-    /// largest size meanwhile, and the bytes the rows hold.
-    async fn writes_that_never_pause(restart_frames: i64, run: Duration) -> (u64, u64) {
+    /// largest size meanwhile, the bytes the rows hold, and the WAL's restarts timed.
+    async fn writes_that_never_pause(restart_frames: i64, run: Duration) -> (u64, u64, u64) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let db = SqliteDatabase::open_with_wal_restart(&format!("sqlite://{}", path.display()), restart_frames)
@@ -438,16 +457,27 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pages").fetch_one(db.reader()).await.unwrap();
-        (longest, u64::try_from(rows).unwrap() * 4000)
+        (longest, u64::try_from(rows).unwrap() * 4000, observations(db.wal_restarts()))
+    }
+
+    /// How many values `histogram` has observed, read as Prometheus reads it.
+    fn observations(histogram: &Histogram) -> u64 {
+        let mut registry = prometheus_client::registry::Registry::default();
+        registry.register("timed", "", histogram.clone());
+        let mut text = String::new();
+        prometheus_client::encoding::prometheus_text::encode(&mut text, &registry).unwrap();
+        text.lines().find_map(|line| line.strip_prefix("timed_count ")).unwrap().parse().unwrap()
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_starts_over_even_while_writes_never_pause() {
         // 64 frames of 4 KB: the writer finishes a checkpoint after each background one.
-        let (longest, written) = writes_that_never_pause(64, Duration::from_secs(3)).await;
+        let (longest, written, restarts) = writes_that_never_pause(64, Duration::from_secs(3)).await;
 
         assert!(written > 8_000_000, "the writes were too slow to tell: {written} bytes");
         // Without starting over, the WAL holds every page written, and more.
         assert!(longest < written / 2, "the WAL reached {longest} bytes for {written} bytes written");
+        // Each time, the writes waited: /metrics shows for how long.
+        assert!(restarts >= 1, "no restart of the WAL was timed");
     }
 }

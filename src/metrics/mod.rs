@@ -68,6 +68,13 @@ impl Metrics {
                 batch_sizes.clone(),
             );
         }
+        if let Some(wal_restarts) = db.sqlite_wal_restart_seconds() {
+            registry.register(
+                "sqlite_wal_restart_seconds",
+                "How long writes waited, each time, for the writer to finish a checkpoint so that the WAL starts over",
+                wal_restarts.clone(),
+            );
+        }
         registry.register(
             "purge_chunk_seconds",
             "How long each chunk of a background purge held the database writer (on PostgreSQL, took in its transaction)",
