@@ -1,9 +1,10 @@
 //! The background purge deletes in bounded chunks: it leaves exactly what is still needed, and
 //! creates go through between its chunks instead of waiting for the whole of it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mailbox::challenges::purge::{PurgeBefore, purge};
+use mailbox::db::purge::{Chunking, Expired, delete_in_chunks};
 use mailbox::db::{Database, on_backend};
 use mailbox::settings::DEV_TENANCY_ID;
 use prometheus_client::encoding::text::encode;
@@ -16,6 +17,7 @@ use crate::support::{Adapter, START_MS, TestService, request};
 storage_contract!(
     a_purge_in_small_chunks_leaves_exactly_what_is_still_needed,
     creates_go_through_between_the_chunks_of_a_long_purge,
+    a_purge_leaves_the_writer_to_other_writes_two_thirds_of_the_time,
 );
 
 const HOUR_MS: i64 = 3600 * 1000;
@@ -75,15 +77,20 @@ async fn count(db: &Database, sql: &str) -> i64 {
     db.scalar(sql).await.unwrap()
 }
 
-async fn a_purge_in_small_chunks_leaves_exactly_what_is_still_needed(backend: Backend) {
-    let f = Fixture::new(backend).await;
-    let db = &f.db;
+/// The tenancy `t`, for challenges of its own.
+async fn tenancy_t(db: &Database) {
     on_backend!(db.writer(), pool => sqlx::query("INSERT INTO tenancies (id, api_key_hash, created_at) VALUES ('t', $1, 0)")
         .bind(vec![0u8; 32])
         .execute(pool)
         .await
         .map(drop))
     .unwrap();
+}
+
+async fn a_purge_in_small_chunks_leaves_exactly_what_is_still_needed(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let db = &f.db;
+    tenancy_t(db).await;
     let before =
         PurgeBefore { challenges: START_MS - DAY_MS, creations: START_MS - HOUR_MS, failures: START_MS - HOUR_MS };
     seed_challenges(db, "t", "expired", 5_000, before.challenges - 1, None).await;
@@ -137,4 +144,20 @@ async fn creates_go_through_between_the_chunks_of_a_long_purge(backend: Backend)
     let report = purging.await.unwrap().unwrap();
     assert_eq!(report.rows, u64::try_from(EXPIRED).unwrap());
     assert_eq!(count(&t.db, "SELECT COUNT(*) FROM challenges").await, 1, "only the one created meanwhile");
+}
+
+async fn a_purge_leaves_the_writer_to_other_writes_two_thirds_of_the_time(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let db = &f.db;
+    tenancy_t(db).await;
+    seed_challenges(db, "t", "expired", 4_000, START_MS - 1, None).await;
+    let expired = Expired { table: "challenges", condition: "expires_at < $1", cutoff: START_MS };
+
+    let started = Instant::now();
+    let report = delete_in_chunks(db, expired, Chunking { rows: 200, lock: None }).await.unwrap();
+    let took = started.elapsed();
+
+    assert_eq!((report.rows, report.chunks), (4_000, 21), "20 full chunks, then an empty one");
+    // After each chunk but the last, it waited twice as long as the chunk held the writer.
+    assert!(took >= 3 * report.held - 2 * report.longest, "{took:?} for {report:?}");
 }
