@@ -17,7 +17,7 @@ pub const CHUNK_ROWS: u32 = 250;
 /// that however long it runs it takes at most a third of the writer's time. Without the wait,
 /// under writes that never pause, the purge's own writes brought the WAL's restart forward and
 /// made it dearer, and create's p99 during a purge of 1,000,000 rows was ×1.23–2.22 of normal;
-/// with it ×1.00–1.42, for a purge that takes 26–29 s instead of 14–15 (BENCHMARKS.md).
+/// with it ×1.00–1.56, for a purge that takes 26–29 s instead of 14–15 (BENCHMARKS.md).
 const PAUSE_PER_HELD: u32 = 2;
 
 /// The buckets of the chunk-duration histogram, in seconds: around the 10 ms budget.
