@@ -73,8 +73,8 @@ impl Default for Chunking {
 }
 
 /// Deletes what `expired` picks, a chunk at a time, until a chunk comes back short (or, with a
-/// lock, another instance holds it), pausing between chunks ([`PAUSE_PER_HELD`]). Each chunk's time is recorded in
-/// [`Database::purge_chunk_seconds`].
+/// lock, another instance holds it), pausing between chunks ([`PAUSE_PER_HELD`]). Each chunk's
+/// time is recorded in [`Database::purge_chunk_seconds`].
 pub async fn delete_in_chunks(db: &Database, expired: Expired, chunking: Chunking) -> sqlx::Result<PurgeReport> {
     let mut report = PurgeReport::default();
     loop {
